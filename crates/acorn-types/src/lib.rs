@@ -2,20 +2,31 @@
 //! two cannot drift apart. No I/O lives here.
 
 pub mod auth;
+pub mod balance;
 pub mod countries;
 pub mod customer;
 pub mod enums;
 pub mod envelope;
 pub mod fields;
+pub mod files;
 pub mod ids;
+pub mod registration;
+pub mod requests;
 
 pub use auth::{TokenRequest, TokenResponse};
+pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};
 pub use customer::{Customer, CustomerList, CustomerPatch, Platform, WriteMode};
 pub use enums::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
     SyncField, TargetRole, UnknownValue,
 };
 pub use envelope::{ApiResponse, ErrorCode, ErrorEnvelope, FailureReason, ReasonCode};
+pub use files::CustomerFile;
 pub use ids::{
     CustomerId, EventId, FileId, InvalidId, MerchantId, RegistrationId, SyncAttemptId, WebhookId,
+};
+pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, RoleSchema};
+pub use requests::{
+    BalanceFilter, CustomerRequest, ListParams, PlatformRequest, SchemaQuery,
+    SubmitRegistrationRequest, SyncRequest,
 };
