@@ -1,1 +1,17 @@
-//! placeholder
+//! The Acorn server: the Oak Network customers API over SQLite or PostgreSQL.
+//!
+//! [`Application::build`] opens the store and binds the port; [`Application::run_until`] serves.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::{Config, LogFormat};
+pub use startup::{shutdown_signal, Application};

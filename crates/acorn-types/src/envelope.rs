@@ -34,9 +34,9 @@ pub enum ErrorCode {
     AuthorizationError,
     /// 404.
     NotFound,
-    /// 405 (the route exists, the method does not).
+    /// 405: the route exists, the method does not (not in the Oak vocabulary; Acorn's).
     MethodNotAllowed,
-    /// 408.
+    /// 408: the request did not arrive in time (not in the Oak vocabulary; Acorn's).
     RequestTimeout,
     /// 409.
     Conflict,
@@ -48,6 +48,8 @@ pub enum ErrorCode {
     ProviderError,
     /// 503, 504.
     ProviderUnavailable,
+    /// 503 from the service itself (its database does not answer).
+    ServiceUnavailable,
     /// A code this version of the types does not know.
     #[serde(other)]
     Unknown,
@@ -73,10 +75,6 @@ pub enum ReasonCode {
     ProviderUnavailable,
     InvalidCursor,
     NotRegistered,
-    Conflict,
-    NotFound,
-    MethodNotAllowed,
-    RequestTimeout,
     /// A code this version of the types does not know.
     #[serde(other)]
     Unknown,

@@ -1,0 +1,57 @@
+//! Server configuration (the `acorn serve` flags and `ACORN_*` variables map onto this).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Directory for the embedded database and local files.
+    pub data_dir: PathBuf,
+    /// Access token lifetime.
+    pub token_ttl: Duration,
+    /// Token signing secret; generated and stored in the database when absent.
+    pub token_secret: Option<SecretString>,
+    /// Longest time a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// How long in-flight requests get to finish on shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// The defaults of `acorn serve` for a data directory: SQLite inside it, 127.0.0.1:8080.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Config {
+            database_url: default_database_url(&data_dir),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            token_ttl: Duration::from_secs(3600),
+            token_secret: None,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `sqlite://<data_dir>/acorn.db`.
+pub fn default_database_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}", data_dir.join("acorn.db").display())
+}

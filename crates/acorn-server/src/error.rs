@@ -1,0 +1,210 @@
+//! `ApiError`: every failure the API reports, rendered as the contract's error envelope.
+
+use std::sync::Arc;
+
+use acorn_types::{ErrorCode, ErrorEnvelope, FailureReason, ReasonCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::store::StoreError;
+
+/// An API failure: status, class, message and reasons. 5xx keep their cause for the log only.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    msg: String,
+    reasons: Vec<FailureReason>,
+    headers: HeaderMap,
+    cause: Option<anyhow::Error>,
+}
+
+/// Attached to a 500 response so the request middleware can log the cause with the request
+/// id and put that id in the body's `support_reference`.
+#[derive(Clone, Debug)]
+pub struct InternalFailure(pub Arc<anyhow::Error>);
+
+/// The contract's `error_code` for an HTTP status.
+pub fn error_code_for(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        401 => ErrorCode::AuthenticationError,
+        403 => ErrorCode::AuthorizationError,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        408 => ErrorCode::RequestTimeout,
+        409 => ErrorCode::Conflict,
+        429 => ErrorCode::RateLimited,
+        502 => ErrorCode::ProviderError,
+        503 => ErrorCode::ServiceUnavailable,
+        504 => ErrorCode::ProviderUnavailable,
+        400..=499 => ErrorCode::ValidationError,
+        _ => ErrorCode::InternalError,
+    }
+}
+
+/// The `msg` used when nothing more specific is known.
+pub fn default_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad request",
+        401 => "Authentication required",
+        403 => "Forbidden",
+        404 => "Resource not found",
+        405 => "Method not allowed",
+        408 => "Request timed out",
+        409 => "Conflict",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        422 => "Validation failed",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        _ => "Internal server error",
+    }
+}
+
+impl ApiError {
+    /// A failure with a status and message and no reasons.
+    pub fn new(status: StatusCode, msg: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            msg: msg.into(),
+            reasons: Vec::new(),
+            headers: HeaderMap::new(),
+            cause: None,
+        }
+    }
+
+    /// Adds a failure reason.
+    pub fn with_reason(mut self, reason: FailureReason) -> Self {
+        self.reasons.push(reason);
+        self
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// 422 with every reason found.
+    pub fn validation(reasons: Vec<FailureReason>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed");
+        e.reasons = reasons;
+        e
+    }
+
+    /// 422 for one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FailureReason::invalid(field, message)])
+    }
+
+    /// 400 with one reason.
+    pub fn bad_request(code: ReasonCode, message: impl Into<String>, fields: &[&str]) -> Self {
+        let message = message.into();
+        Self::new(StatusCode::BAD_REQUEST, message.clone())
+            .with_reason(FailureReason::new(code, message, fields))
+    }
+
+    /// 404 — also the answer for another merchant's objects.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Resource not found")
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(code: ReasonCode, message: &str) -> Self {
+        let challenge = match code {
+            ReasonCode::InvalidToken => "Bearer error=\"invalid_token\"",
+            _ => "Bearer",
+        };
+        Self::new(StatusCode::UNAUTHORIZED, message)
+            .with_reason(FailureReason::new(code, message, &[]))
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            )
+    }
+
+    /// 409.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// 413.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, message.clone()).with_reason(FailureReason::new(
+            ReasonCode::PayloadTooLarge,
+            message,
+            &[],
+        ))
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message.clone()).with_reason(
+            FailureReason::new(ReasonCode::UnsupportedMediaType, message, &[]),
+        )
+    }
+
+    /// 500: the cause goes to the log, never to the client.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+        e.cause = Some(cause.into());
+        e
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Duplicate("email") => ApiError::bad_request(
+                ReasonCode::DuplicateData,
+                "customer already exists",
+                &["email"],
+            ),
+            StoreError::Duplicate(field) => {
+                ApiError::bad_request(ReasonCode::DuplicateData, format!("{field} already exists"), &[field])
+            }
+            StoreError::VersionMismatch { current } => ApiError::conflict(format!(
+                "the customer has changed: its current version is {current}; fetch it again and retry"
+            )),
+            StoreError::Other(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// Renders an error envelope for `status`.
+pub fn envelope_response(status: StatusCode, msg: String, reasons: Vec<FailureReason>) -> Response {
+    let body = ErrorEnvelope {
+        msg,
+        error_code: error_code_for(status),
+        failure_reasons: reasons,
+        data: None,
+    };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = envelope_response(self.status, self.msg, self.reasons);
+        response.headers_mut().extend(self.headers);
+        if let Some(cause) = self.cause {
+            response
+                .extensions_mut()
+                .insert(InternalFailure(Arc::new(cause)));
+        }
+        response
+    }
+}

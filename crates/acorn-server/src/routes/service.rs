@@ -1,0 +1,26 @@
+//! Service endpoints without auth.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /api/health`: 200 when the database answers, else 503.
+pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(json!({"status": "ok"}))),
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "health check: database unavailable"
+            );
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            ))
+        }
+    }
+}

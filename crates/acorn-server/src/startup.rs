@@ -1,0 +1,139 @@
+//! Building and running the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::{create_merchant, AuthKeys, Credentials};
+use crate::config::Config;
+use crate::routes::router;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A built server, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the store (running migrations), loads the keys, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if config.database_url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating the data directory {}", config.data_dir.display())
+            })?;
+        }
+        let store = Store::open(&config.database_url).await?;
+        let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            store,
+            auth: Arc::new(auth),
+            config: Arc::new(config),
+        };
+        Ok(Application {
+            listener,
+            addr,
+            state,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (tests use it to reach the store and keys).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// On the very first start (no merchant exists yet), creates one and returns its
+    /// credentials so the operator can be shown them. Safe when several processes start at
+    /// once: only one of them creates it.
+    pub async fn bootstrap_merchant(&self) -> anyhow::Result<Option<Credentials>> {
+        let store = &self.state.store;
+        if store.count_merchants().await? > 0 {
+            return Ok(None);
+        }
+        let ticket = uuid::Uuid::new_v4().to_string();
+        if store
+            .setting_or_insert("bootstrap_merchant", &ticket)
+            .await?
+            != ticket
+        {
+            return Ok(None);
+        }
+        create_merchant(store, &self.state.auth, "default")
+            .await
+            .map(Some)
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests the
+    /// configured grace period, and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let grace = state.config.shutdown_grace;
+        let app = router(state.clone());
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let mut server = tokio::spawn(async move { server.await });
+        tokio::select! {
+            result = &mut server => {
+                result.context("server task")?.context("serving")?;
+            }
+            _ = stopping_rx => {
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(result) => result.context("server task")?.context("serving")?,
+                    Err(_) => {
+                        tracing::warn!("grace period over; dropping remaining connections");
+                        server.abort();
+                    }
+                }
+            }
+        }
+        state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,18 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use crate::auth::AuthKeys;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Credential and token keys.
+    pub auth: Arc<AuthKeys>,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+}

@@ -1,0 +1,218 @@
+//! Storage: one implementation over sqlx's `Any` driver serving both engines.
+//!
+//! SQLite (bundled) is the embedded default and PostgreSQL the production store. The queries
+//! are written once in the portable subset both engines share (`$n` placeholders, BIGINT
+//! microsecond times, TEXT ids); what differs between the engines — connection setup, how a
+//! write transaction starts, job claiming — is in [`Dialect`], and each engine has its own
+//! migration set under `migrations/<engine>/`.
+
+mod customers;
+pub(crate) mod events;
+mod merchants;
+mod migrate;
+mod sql;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use customers::{ListPage, ListQuery, Page, UpdateOutcome};
+pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Embedded SQLite: one writer connection, several readers, WAL.
+    Sqlite,
+    /// PostgreSQL: one pool; several server processes may share the database.
+    Postgres,
+}
+
+/// What can go wrong in the store, in terms the API layer maps to responses.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (or belongs to another merchant).
+    #[error("not found")]
+    NotFound,
+    /// A unique rule was broken; the field is named.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// An `If-Match` precondition failed.
+    #[error("version mismatch (current version {current})")]
+    VersionMismatch {
+        /// The stored version.
+        current: i64,
+    },
+    /// Anything else: a bug or an unavailable database.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Other(e.into())
+    }
+}
+
+/// Maps a unique violation to [`StoreError::Duplicate`] at the call site.
+pub(crate) trait OnUnique<T> {
+    fn on_unique_violation(self, field: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique_violation(self, field: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(field),
+            _ => StoreError::from(e),
+        })
+    }
+}
+
+/// The database behind the server.
+#[derive(Clone)]
+pub struct Store {
+    dialect: Dialect,
+    /// Used for every write transaction. On SQLite it has exactly one connection, so writes
+    /// queue in the process instead of fighting over the file lock.
+    write: AnyPool,
+    /// Used for reads. On PostgreSQL it is the same pool as `write`.
+    read: AnyPool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file if missing,
+    /// and runs the migrations.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let store = if url.starts_with("sqlite:") {
+            Self::open_sqlite(url).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Store {
+                dialect: Dialect::Postgres,
+                write: pool.clone(),
+                read: pool,
+            }
+        } else {
+            anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
+        };
+        migrate::run(&store)
+            .await
+            .context("running database migrations")?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(url: &str) -> anyhow::Result<Self> {
+        // `mode=rwc` creates the file on first start.
+        let url = if url.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(sqlite_setup)
+            .connect_with(options.clone())
+            .await
+            .context("opening the SQLite database")?;
+        let read = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(sqlite_setup)
+            .connect_with(options)
+            .await
+            .context("opening the SQLite database for reading")?;
+        Ok(Store {
+            dialect: Dialect::Sqlite,
+            write,
+            read,
+        })
+    }
+
+    /// The engine in use.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail half-way
+    /// when another process writes the same file.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.write.begin().await,
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Returns the stored value of a server setting, storing `value` first if there is none.
+    /// Concurrent callers (even in several processes) all get the same, first-stored value.
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> anyhow::Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(stored)
+    }
+}
+
+fn sqlite_setup(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        use sqlx::Executor;
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// Microseconds since the Unix epoch, the unit of every stored time.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Formats a stored time for the wire (RFC 3339, UTC, milliseconds).
+pub fn format_time(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
