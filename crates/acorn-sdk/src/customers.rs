@@ -1,0 +1,350 @@
+//! `CustomerService`: the customers endpoints (contract §4), one method per TypeScript SDK
+//! method.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use acorn_types::{
+    ApiResponse, BalanceFilter, Balances, Customer, CustomerFile, CustomerList, CustomerRequest,
+    FileType, ListParams, PlatformRequest, Registration, SyncRequest,
+};
+use futures::Stream;
+use reqwest::Method;
+
+use crate::error::OakError;
+use crate::path::segment;
+use crate::transport::{Body, Call, Inner};
+use crate::upload::FileUpload;
+
+/// The customers endpoints. Get one with [`OakClient::customers`](crate::OakClient::customers).
+#[derive(Clone)]
+pub struct CustomerService {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for CustomerService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerService").finish_non_exhaustive()
+    }
+}
+
+fn customer_path(id: &str, rest: &str) -> Result<String, OakError> {
+    Ok(format!(
+        "/api/v1/customers/{}{rest}",
+        segment("customer id", id)?
+    ))
+}
+
+impl CustomerService {
+    pub(crate) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// Creates a customer (`POST /api/v1/customers`). `email` is required.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::CustomerRequest;
+    ///
+    /// let customers = client.customers();
+    /// let result = customers
+    ///     .create(&CustomerRequest {
+    ///         email: Some("alice@example.com".into()),
+    ///         first_name: Some("Alice".into()),
+    ///         last_name: Some("Smith".into()),
+    ///         country_code: Some("US".into()),
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// println!("Customer ID: {}", result.data.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(
+        &self,
+        customer: &CustomerRequest,
+    ) -> Result<ApiResponse<Customer>, OakError> {
+        let call = Call::new(Method::POST, "/api/v1/customers".into()).json(customer)?;
+        self.inner.call(call).await
+    }
+
+    /// Gets one customer, with its `platforms` (`GET /api/v1/customers/{id}`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// let result = client.customers().get("cus_abc123").await?;
+    /// println!("Email: {}", result.data.email);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, id: &str) -> Result<ApiResponse<Customer>, OakError> {
+        let call = Call::new(Method::GET, customer_path(id, "")?);
+        self.inner.call(call).await
+    }
+
+    /// Lists customers, newest first (`GET /api/v1/customers`). `count` is the total matching
+    /// the filters; `has_more` says whether another page follows.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::ListParams;
+    ///
+    /// let result = client
+    ///     .customers()
+    ///     .list(&ListParams {
+    ///         limit: Some(10),
+    ///         offset: Some(0),
+    ///         email: vec!["alice@example.com".into()],
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// println!("Total: {}", result.data.count);
+    /// for c in &result.data.customer_list {
+    ///     println!(" {} — {}", c.id, c.email);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, params: &ListParams) -> Result<ApiResponse<CustomerList>, OakError> {
+        let call = Call::new(Method::GET, "/api/v1/customers".into()).query(params)?;
+        self.inner.call(call).await
+    }
+
+    /// Every customer matching `params`, newest first, fetched page by page with cursors
+    /// (`starting_after` = the last id of the previous page), so no customer is skipped or
+    /// repeated when others are created meanwhile.
+    ///
+    /// `params.limit` is the page size; `params.starting_after` may give where to start.
+    /// `offset` and `ending_before` cannot be used here: the stream yields
+    /// [`OakError::InvalidArgument`] if they are set. The stream ends after the first error.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::{CustomerStatus, ListParams};
+    /// use futures::TryStreamExt;
+    ///
+    /// let params = ListParams { limit: Some(100), status: vec![CustomerStatus::Approved], ..Default::default() };
+    /// let mut all = std::pin::pin!(client.customers().list_all(params));
+    /// while let Some(customer) = all.try_next().await? {
+    ///     println!("{}", customer.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_all(
+        &self,
+        params: ListParams,
+    ) -> impl Stream<Item = Result<Customer, OakError>> + Send + 'static {
+        struct Pager {
+            service: CustomerService,
+            params: ListParams,
+            buffer: VecDeque<Customer>,
+            done: bool,
+        }
+        let invalid = if params.offset.is_some() || params.ending_before.is_some() {
+            Some(OakError::InvalidArgument(
+                "list_all pages with starting_after; offset and ending_before must be unset".into(),
+            ))
+        } else {
+            None
+        };
+        let pager = Pager {
+            service: self.clone(),
+            params,
+            buffer: VecDeque::new(),
+            done: false,
+        };
+        futures::stream::unfold((pager, invalid), |(mut p, invalid)| async move {
+            if let Some(e) = invalid {
+                p.done = true;
+                return Some((Err(e), (p, None)));
+            }
+            loop {
+                if let Some(c) = p.buffer.pop_front() {
+                    return Some((Ok(c), (p, None)));
+                }
+                if p.done {
+                    return None;
+                }
+                match p.service.list(&p.params).await {
+                    Ok(page) => {
+                        let page = page.data;
+                        p.done = !page.has_more || page.customer_list.is_empty();
+                        if let Some(last) = page.customer_list.last() {
+                            p.params.starting_after = Some(last.id.clone());
+                        }
+                        p.buffer.extend(page.customer_list);
+                    }
+                    Err(e) => {
+                        p.done = true;
+                        return Some((Err(e), (p, None)));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Updates a customer (`PUT /api/v1/customers/{id}`): fields left `None` are unchanged,
+    /// fields named in `null_fields` are cleared.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::CustomerRequest;
+    ///
+    /// let result = client
+    ///     .customers()
+    ///     .update(
+    ///         "cus_abc123",
+    ///         &CustomerRequest {
+    ///             first_name: Some("Alice".into()),
+    ///             last_name: Some("Johnson".into()),
+    ///             phone_country_code: Some("1".into()),
+    ///             phone_area_code: Some("415".into()),
+    ///             phone_number: Some("5551234".into()),
+    ///             ..Default::default()
+    ///         },
+    ///     )
+    ///     .await?;
+    /// println!("Updated: {:?}", result.data.last_name);
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(
+        &self,
+        id: &str,
+        customer: &CustomerRequest,
+    ) -> Result<ApiResponse<Customer>, OakError> {
+        let call = Call::new(Method::PUT, customer_path(id, "")?).json(customer)?;
+        self.inner.call(call).await
+    }
+
+    /// Schedules pushing customer fields to one provider (`POST /api/v1/customers/{id}/sync`).
+    /// The sync itself runs asynchronously on the server; `data` is `null`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::{Provider, SyncField, SyncRequest};
+    ///
+    /// let sync = SyncRequest::new(Provider::Stripe, [SyncField::Email, SyncField::FirstName, SyncField::LastName]);
+    /// client.customers().sync("cus_abc123", &sync).await?;
+    /// println!("Synced successfully");
+    /// # Ok(()) }
+    /// ```
+    pub async fn sync(
+        &self,
+        id: &str,
+        sync: &SyncRequest,
+    ) -> Result<ApiResponse<Option<serde_json::Value>>, OakError> {
+        let call = Call::new(Method::POST, customer_path(id, "/sync")?).json(sync)?;
+        self.inner.call(call).await
+    }
+
+    /// A customer's balances at its provider accounts
+    /// (`GET /api/v1/customers/{id}/balances?provider=&role=`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::{BalanceFilter, Provider, TargetRole};
+    ///
+    /// let result = client
+    ///     .customers()
+    ///     .balance("cus_abc123", &BalanceFilter::new(Provider::Stripe, TargetRole::ConnectedAccount))
+    ///     .await?;
+    /// for b in &result.data.balances {
+    ///     println!("Account: {} — Provider: {}", b.account_id, b.provider);
+    ///     for t in &b.totals {
+    ///         println!("  {}: {} (pending: {})", t.currency, t.available, t.pending);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn balance(
+        &self,
+        id: &str,
+        filter: &BalanceFilter,
+    ) -> Result<ApiResponse<Balances>, OakError> {
+        let call = Call::new(Method::GET, customer_path(id, "/balances")?).query(filter)?;
+        self.inner.call(call).await
+    }
+
+    /// Uploads one or more documents of one type (`POST /api/v1/customers/{id}/files`,
+    /// multipart: a `file_type` text part and one `file` part per document). All or nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::FileUpload;
+    /// use acorn_sdk::types::FileType;
+    ///
+    /// let passport = FileUpload::from_path("passport.pdf").await?;
+    /// let result = client
+    ///     .customers()
+    ///     .upload_files("cus_abc123", FileType::Passport, vec![passport])
+    ///     .await?;
+    /// println!("Files uploaded: {}", result.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_files(
+        &self,
+        id: &str,
+        file_type: FileType,
+        files: Vec<FileUpload>,
+    ) -> Result<ApiResponse<Vec<CustomerFile>>, OakError> {
+        if files.is_empty() {
+            return Err(OakError::InvalidArgument(
+                "at least one file is required".into(),
+            ));
+        }
+        for f in &files {
+            if let Some(ct) = &f.content_type {
+                if reqwest::multipart::Part::bytes(Vec::new())
+                    .mime_str(ct)
+                    .is_err()
+                {
+                    return Err(OakError::InvalidArgument(format!(
+                        "invalid content type {ct:?}"
+                    )));
+                }
+            }
+        }
+        let mut call = Call::new(Method::POST, customer_path(id, "/files")?);
+        call.body = Body::Multipart {
+            file_type: file_type.as_str().to_owned(),
+            files,
+        };
+        self.inner.call(call).await
+    }
+
+    /// A customer's stored files, newest first, each with a temporary download link
+    /// (`GET /api/v1/customers/{id}/files`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// let result = client.customers().get_files("cus_abc123").await?;
+    /// for file in &result.data {
+    ///     println!("File: {} — {}", file.id, file.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_files(&self, id: &str) -> Result<ApiResponse<Vec<CustomerFile>>, OakError> {
+        let call = Call::new(Method::GET, customer_path(id, "/files")?);
+        self.inner.call(call).await
+    }
+
+    /// Creates (if missing) the customer's registration for a provider and role, merges the
+    /// extra keys into its provider data and pushes the customer's profile to the provider
+    /// (`POST /api/v1/customers/{id}/platforms`). Returns every registration of the customer.
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::{PlatformRequest, Provider, TargetRole};
+    ///
+    /// let req = PlatformRequest::new(Provider::Stripe, TargetRole::Customer);
+    /// let result = client.customers().populate_platform("cus_abc123", &req).await?;
+    /// println!("Platform data populated: {} registration(s)", result.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn populate_platform(
+        &self,
+        id: &str,
+        request: &PlatformRequest,
+    ) -> Result<ApiResponse<Vec<Registration>>, OakError> {
+        let call = Call::new(Method::POST, customer_path(id, "/platforms")?).json(request)?;
+        self.inner.call(call).await
+    }
+}
