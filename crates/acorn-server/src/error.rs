@@ -11,7 +11,10 @@ use crate::store::StoreError;
 
 /// An API failure: status, class, message and reasons. 5xx keep their cause for the log only.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     msg: String,
     reasons: Vec<FailureReason>,
@@ -64,31 +67,31 @@ pub fn default_message(status: StatusCode) -> &'static str {
 impl ApiError {
     /// A failure with a status and message and no reasons.
     pub fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             msg: msg.into(),
             reasons: Vec::new(),
             headers: HeaderMap::new(),
             cause: None,
-        }
+        }))
     }
 
     /// Adds a failure reason.
     pub fn with_reason(mut self, reason: FailureReason) -> Self {
-        self.reasons.push(reason);
+        self.0.reasons.push(reason);
         self
     }
 
     /// Adds a response header.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.0.headers.insert(name, value);
         self
     }
 
     /// 422 with every reason found.
     pub fn validation(reasons: Vec<FailureReason>) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed");
-        e.reasons = reasons;
+        e.0.reasons = reasons;
         e
     }
 
@@ -149,13 +152,13 @@ impl ApiError {
     /// 500: the cause goes to the log, never to the client.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
-        e.cause = Some(cause.into());
+        e.0.cause = Some(cause.into());
         e
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 }
 
@@ -198,9 +201,10 @@ pub fn envelope_response(status: StatusCode, msg: String, reasons: Vec<FailureRe
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = envelope_response(self.status, self.msg, self.reasons);
-        response.headers_mut().extend(self.headers);
-        if let Some(cause) = self.cause {
+        let inner = *self.0;
+        let mut response = envelope_response(inner.status, inner.msg, inner.reasons);
+        response.headers_mut().extend(inner.headers);
+        if let Some(cause) = inner.cause {
             response
                 .extensions_mut()
                 .insert(InternalFailure(Arc::new(cause)));

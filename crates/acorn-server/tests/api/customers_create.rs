@@ -1,0 +1,129 @@
+//! Create and get (contract §4.1, §4.2).
+
+use serde_json::{json, Value};
+
+use crate::both_stores;
+
+both_stores! {
+    async fn create_returns_the_full_customer(app) {
+        let r = app.create_customer(&json!({
+            "email": "  alice@example.com ", "first_name": "Alice", "last_name": "Smith",
+            "country_code": "US", "document_type": "CPF", "gender": "FEMALE",
+            "monthly_net_income": "1200.50", "additional_info": {"tier": "gold"},
+            "phone_country_code": "+1", "phone_area_code": "415", "phone_number": "5551234", "dob": "1990-05-17"
+        })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["msg"], "Customer created");
+        let c = r.data();
+        let id = c["id"].as_str().expect("id");
+        assert!(id.starts_with("cus_"));
+        assert_eq!(c["customer_id"], c["id"]);
+        assert_eq!(c["email"], "alice@example.com");
+        assert_eq!(c["country_code"], "us");
+        assert_eq!(c["document_type"], "cpf");
+        assert_eq!(c["gender"], "female");
+        assert_eq!(c["monthly_net_income"], json!(1200.5));
+        assert_eq!(c["additional_info"], json!({"tier": "gold"}));
+        assert_eq!(c["status"], "NOT_STARTED");
+        assert_eq!(c["synced"], Value::Null);
+        assert_eq!(c["synced_at"], Value::Null);
+        assert_eq!(c["version"], 1);
+        assert_eq!(c["platforms"], json!([]));
+        // Never-set fields are present as null, not omitted.
+        for field in ["company_name", "street_name", "customer_wallet", "trading_wallet", "account_type", "tax_id"] {
+            assert!(c.get(field).is_some_and(Value::is_null), "{field} must be null");
+        }
+        assert!(c["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+        let got = app.get_customer(id).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.data(), c);
+        let bare = id.trim_start_matches("cus_");
+        let got = app.get_customer(bare).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.data()["id"], id);
+    }
+
+    async fn every_invalid_field_is_reported_at_once(app) {
+        let r = app.create_customer(&json!({
+            "email": "not-an-email", "country_code": "USA", "dob": "2999-01-01",
+            "phone_number": "555-1234", "document_type": "licence"
+        })).await;
+        r.assert_error(422, "validation_error");
+        assert_eq!(r.failure_fields(), ["country_code", "dob", "document_type", "email", "phone_number"]);
+        assert!(r.reason_codes().iter().all(|c| c == "invalid_input"));
+    }
+
+    async fn each_validation_rule(app) {
+        let long = "x".repeat(256);
+        let big_info = json!({"k": "x".repeat(17 * 1024)});
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"email": "a@b"}), "email"),
+            (json!({"email": 5}), "email"),
+            (json!({"email": "a@b.co", "first_name": long}), "first_name"),
+            (json!({"email": "a@b.co", "last_name": ""}), "last_name"),
+            (json!({"email": "a@b.co", "company_name": 12}), "company_name"),
+            (json!({"email": "a@b.co", "document_type": "nope"}), "document_type"),
+            (json!({"email": "a@b.co", "dob": "17/05/1990"}), "dob"),
+            (json!({"email": "a@b.co", "dob": "2999-01-01"}), "dob"),
+            (json!({"email": "a@b.co", "phone_country_code": "+12345"}), "phone_country_code"),
+            (json!({"email": "a@b.co", "phone_area_code": "4a5"}), "phone_area_code"),
+            (json!({"email": "a@b.co", "phone_number": "555 1234"}), "phone_number"),
+            (json!({"email": "a@b.co", "country_code": "zz"}), "country_code"),
+            (json!({"email": "a@b.co", "gender": "robot"}), "gender"),
+            (json!({"email": "a@b.co", "monthly_net_income": "lots"}), "monthly_net_income"),
+            (json!({"email": "a@b.co", "monthly_net_income": -5}), "monthly_net_income"),
+            (json!({"email": "a@b.co", "additional_info": "text"}), "additional_info"),
+            (json!({"email": "a@b.co", "additional_info": big_info}), "additional_info"),
+            (json!({"email": "a@b.co", "favourite_colour": "green"}), "favourite_colour"),
+            (json!({"email": "a@b.co", "status": "APPROVED"}), "status"),
+            (json!({"email": "a@b.co", "id": "cus_x"}), "id"),
+            (json!({"email": "a@b.co", "version": 4}), "version"),
+            (json!({"email": "a@b.co", "synced": true}), "synced"),
+        ];
+        for (body, field) in cases {
+            let r = app.create_customer(&body).await;
+            r.assert_error(422, "validation_error");
+            assert_eq!(r.failure_fields(), [field], "for {body}");
+        }
+        let listed = app.list_customers("").await;
+        assert_eq!(listed.data()["count"], 0, "nothing may be stored by a refused create");
+    }
+
+    async fn email_is_required(app) {
+        let r = app.create_customer(&json!({"first_name": "Alice"})).await;
+        r.assert_error(422, "validation_error");
+        assert_eq!(r.failure_fields(), ["email"]);
+        assert_eq!(r.reason_codes(), ["missing_required_information"]);
+    }
+
+    async fn duplicate_email_is_400_whatever_the_case(app) {
+        app.customer(json!({"email": "alice@example.com"})).await;
+        for email in ["alice@example.com", "ALICE@Example.COM", " Alice@example.com "] {
+            let r = app.create_customer(&json!({"email": email})).await;
+            r.assert_error(400, "validation_error");
+            assert_eq!(r.body["msg"], "customer already exists");
+            assert_eq!(r.reason_codes(), ["duplicate_data"]);
+            assert_eq!(r.failure_fields(), ["email"]);
+        }
+        // Another merchant may use the same address.
+        let other = app.new_merchant("other").await;
+        let r = app.create_customer_as(&other.token, &json!({"email": "alice@example.com"})).await;
+        assert_eq!(r.status, 200);
+    }
+
+    async fn concurrent_creates_with_one_email_have_one_winner(app) {
+        let body = json!({"email": "race@example.com"});
+        let results = futures::future::join_all((0..20).map(|_| app.create_customer(&body))).await;
+        let ok = results.iter().filter(|r| r.status == 200).count();
+        let dup = results.iter().filter(|r| r.status == 400 && r.reason_codes() == ["duplicate_data"]).count();
+        assert_eq!((ok, dup), (1, 19), "{:?}", results.iter().map(|r| r.status).collect::<Vec<_>>());
+        assert_eq!(app.list_customers("email=race@example.com").await.data()["count"], 1);
+    }
+
+    async fn unknown_and_malformed_ids_are_404(app) {
+        for id in ["cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f", "0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f", "cus_abc123", "nope"] {
+            app.get_customer(id).await.assert_error(404, "not_found");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Black-box API tests: every test runs against a real server, once on SQLite and once on
+//! PostgreSQL, each with a fresh database.
+
+mod helpers;
+mod pg;
+
+mod auth;
+mod customers_create;
+mod customers_list;
+mod customers_update;
+mod errors;
+mod store_plans;
