@@ -33,6 +33,14 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// Sandbox mode: every provider simulated in-process, test helpers enabled.
+    pub sandbox: bool,
+    /// Delay between two sandbox registration steps.
+    pub sandbox_step_delay: Duration,
+    /// Whether this process runs the background worker.
+    pub run_worker: bool,
+    /// How often the worker looks for due jobs written by other processes.
+    pub job_poll_interval: Duration,
 }
 
 impl Config {
@@ -47,6 +55,10 @@ impl Config {
             token_secret: None,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            sandbox: true,
+            sandbox_step_delay: Duration::from_secs(1),
+            run_worker: true,
+            job_poll_interval: Duration::from_millis(500),
         }
     }
 }

@@ -16,6 +16,7 @@ pub struct ApiError(Box<Inner>);
 #[derive(Debug)]
 struct Inner {
     status: StatusCode,
+    code: Option<ErrorCode>,
     msg: String,
     reasons: Vec<FailureReason>,
     headers: HeaderMap,
@@ -38,8 +39,7 @@ pub fn error_code_for(status: StatusCode) -> ErrorCode {
         409 => ErrorCode::Conflict,
         429 => ErrorCode::RateLimited,
         502 => ErrorCode::ProviderError,
-        503 => ErrorCode::ServiceUnavailable,
-        504 => ErrorCode::ProviderUnavailable,
+        503 | 504 => ErrorCode::ProviderUnavailable,
         400..=499 => ErrorCode::ValidationError,
         _ => ErrorCode::InternalError,
     }
@@ -69,11 +69,18 @@ impl ApiError {
     pub fn new(status: StatusCode, msg: impl Into<String>) -> Self {
         ApiError(Box::new(Inner {
             status,
+            code: None,
             msg: msg.into(),
             reasons: Vec::new(),
             headers: HeaderMap::new(),
             cause: None,
         }))
+    }
+
+    /// Overrides the `error_code` that the status implies.
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.0.code = Some(code);
+        self
     }
 
     /// Adds a failure reason.
@@ -174,6 +181,7 @@ impl From<StoreError> for ApiError {
             StoreError::Duplicate(field) => {
                 ApiError::bad_request(ReasonCode::DuplicateData, format!("{field} already exists"), &[field])
             }
+            StoreError::Conflict(msg) => ApiError::conflict(msg),
             StoreError::VersionMismatch { current } => ApiError::conflict(format!(
                 "the customer has changed: its current version is {current}; fetch it again and retry"
             )),
@@ -189,10 +197,15 @@ impl From<anyhow::Error> for ApiError {
 }
 
 /// Renders an error envelope for `status`.
-pub fn envelope_response(status: StatusCode, msg: String, reasons: Vec<FailureReason>) -> Response {
+pub fn envelope_response(
+    status: StatusCode,
+    code: Option<ErrorCode>,
+    msg: String,
+    reasons: Vec<FailureReason>,
+) -> Response {
     let body = ErrorEnvelope {
         msg,
-        error_code: error_code_for(status),
+        error_code: code.unwrap_or_else(|| error_code_for(status)),
         failure_reasons: reasons,
         data: None,
     };
@@ -202,7 +215,7 @@ pub fn envelope_response(status: StatusCode, msg: String, reasons: Vec<FailureRe
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let inner = *self.0;
-        let mut response = envelope_response(inner.status, inner.msg, inner.reasons);
+        let mut response = envelope_response(inner.status, inner.code, inner.msg, inner.reasons);
         response.headers_mut().extend(inner.headers);
         if let Some(cause) = inner.cause {
             response

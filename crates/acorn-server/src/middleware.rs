@@ -71,7 +71,12 @@ fn normalize(response: Response, request_id: &str) -> Response {
         );
         reason.support_reference = Some(request_id.to_owned());
         let status = response.status();
-        let mut fresh = envelope_response(status, default_message(status).to_owned(), vec![reason]);
+        let mut fresh = envelope_response(
+            status,
+            None,
+            default_message(status).to_owned(),
+            vec![reason],
+        );
         fresh.headers_mut().extend(
             response
                 .headers()

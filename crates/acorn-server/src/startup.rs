@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
+use crate::providers::Providers;
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
@@ -34,10 +35,16 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let providers = if config.sandbox {
+            Providers::sandbox()
+        } else {
+            Providers::none()
+        };
         let state = AppState {
             store,
             auth: Arc::new(auth),
             config: Arc::new(config),
+            providers,
         };
         Ok(Application {
             listener,
@@ -85,6 +92,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let grace = state.config.shutdown_grace;
+        let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = state
+            .config
+            .run_worker
+            .then(|| tokio::spawn(crate::jobs::run(state.clone(), worker_stopped)));
         let app = router(state.clone());
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -109,6 +121,12 @@ impl Application {
                         server.abort();
                     }
                 }
+            }
+        }
+        let _ = stop_worker.send(true);
+        if let Some(worker) = worker {
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                tracing::warn!("the worker did not stop in time");
             }
         }
         state.store.close().await;

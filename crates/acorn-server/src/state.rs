@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::AuthKeys;
 use crate::config::Config;
+use crate::providers::Providers;
 use crate::store::Store;
 
 /// Shared, cheaply cloned application state.
@@ -15,4 +16,6 @@ pub struct AppState {
     pub auth: Arc<AuthKeys>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// The adapter of each provider.
+    pub providers: Providers,
 }

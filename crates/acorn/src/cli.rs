@@ -71,6 +71,12 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ACORN_LOG_FORMAT", value_enum, default_value = "pretty")]
     log_format: LogFormatArg,
+    /// Sandbox mode: simulate every provider in-process and enable the test helpers.
+    #[arg(long, env = "ACORN_SANDBOX", default_value_t = true, action = clap::ArgAction::Set)]
+    sandbox: bool,
+    /// Seconds between two simulated registration steps (fractions allowed; 0 = at once).
+    #[arg(long, env = "ACORN_SANDBOX_STEP_DELAY", default_value_t = 1.0)]
+    sandbox_step_delay: f64,
 }
 
 #[derive(Debug, Subcommand)]

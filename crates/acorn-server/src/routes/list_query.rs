@@ -1,9 +1,12 @@
 //! Parsing `GET /customers` query strings (contract §4.3) into a [`ListQuery`].
 
-use acorn_types::{fields, CustomerId, CustomerStatus, DocumentType, FailureReason, ReasonCode};
+use acorn_types::{
+    fields, CustomerId, CustomerStatus, DocumentType, FailureReason, Provider, ReasonCode,
+    RegistrationStatus, TargetRole,
+};
 
 use crate::error::ApiError;
-use crate::store::{ListQuery, Page};
+use crate::store::{ListQuery, Page, RegistrationFilter};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: i64 = 10;
@@ -81,6 +84,13 @@ fn cursor(name: &str, raw: &str, reasons: &mut Vec<FailureReason>) -> Option<Cus
     }
 }
 
+fn canonical<T: std::fmt::Display>(
+    r: Result<T, acorn_types::UnknownValue>,
+) -> Result<String, String> {
+    r.map(|v| v.to_string())
+        .map_err(|e| format!("is not one of: {}", e.allowed))
+}
+
 /// Parses the query pairs. Repeated parameters add to the same list.
 pub fn parse(pairs: &[(String, String)]) -> Result<ParsedList, ApiError> {
     let mut reasons = Vec::new();
@@ -89,6 +99,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ParsedList, ApiError> {
         countries: vec![],
         document_types: vec![],
         statuses: vec![],
+        registration: RegistrationFilter::default(),
         page: Page::Offset(0),
         limit: DEFAULT_LIMIT,
     };
@@ -98,21 +109,60 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ParsedList, ApiError> {
         match key.as_str() {
             "limit" => limit = integer("limit", value, 1, r),
             "offset" => offset = integer("offset", value, 0, r),
-            "email" => q.emails.extend(list("email", value, |s| fields::email(s).map(|e| fields::email_key(&e)), r)),
-            "country_code" => q.countries.extend(list("country_code", value, fields::country_code, r)),
-            "document_type" => q.document_types.extend(list("document_type", value, |s| {
-                DocumentType::parse(s).map(|d| d.as_str().to_owned()).map_err(|e| format!("is not one of: {}", e.allowed))
-            }, r)),
-            "status" => q.statuses.extend(list("status", value, |s| {
-                CustomerStatus::parse(s).map(|d| d.as_str().to_owned()).map_err(|e| format!("is not one of: {}", e.allowed))
-            }, r)),
+            "email" => q.emails.extend(list(
+                "email",
+                value,
+                |s| fields::email(s).map(|e| fields::email_key(&e)),
+                r,
+            )),
+            "country_code" => {
+                q.countries
+                    .extend(list("country_code", value, fields::country_code, r))
+            }
+            "document_type" => q.document_types.extend(list(
+                "document_type",
+                value,
+                |s| {
+                    DocumentType::parse(s)
+                        .map(|d| d.as_str().to_owned())
+                        .map_err(|e| format!("is not one of: {}", e.allowed))
+                },
+                r,
+            )),
+            "status" => q.statuses.extend(list(
+                "status",
+                value,
+                |s| {
+                    CustomerStatus::parse(s)
+                        .map(|d| d.as_str().to_owned())
+                        .map_err(|e| format!("is not one of: {}", e.allowed))
+                },
+                r,
+            )),
             "starting_after" => after = cursor("starting_after", value, r),
             "ending_before" => before = cursor("ending_before", value, r),
-            "provider" | "target_role" | "provider_registration_status" => r.push(FailureReason::invalid(
-                key,
-                format!("{key} filtering is not available yet: this server has no provider registrations"),
+            "provider" => q.registration.providers.extend(list(
+                "provider",
+                value,
+                |s| canonical(Provider::parse(s)),
+                r,
             )),
-            other => r.push(FailureReason::invalid(other, format!("{other} is not a known query parameter"))),
+            "target_role" => q.registration.roles.extend(list(
+                "target_role",
+                value,
+                |s| canonical(TargetRole::parse(s)),
+                r,
+            )),
+            "provider_registration_status" => q.registration.statuses.extend(list(
+                "provider_registration_status",
+                value,
+                |s| canonical(RegistrationStatus::parse(s)),
+                r,
+            )),
+            other => r.push(FailureReason::invalid(
+                other,
+                format!("{other} is not a known query parameter"),
+            )),
         }
     }
     for v in [
@@ -198,7 +248,7 @@ mod tests {
     #[test]
     fn bad_values_are_422() {
         for q in ["limit=0", "limit=-1", "limit=ten", "offset=-1", "country_code=zz", "document_type=nope",
-            "status=done", "email=not-an-email", "email=a%40b.co%2C", "nope=1", "provider=stripe",
+            "status=done", "email=not-an-email", "email=a%40b.co%2C", "nope=1", "provider=nope", "target_role=admin",
             "starting_after=abc", "starting_after=cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f&ending_before=cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f",
             "offset=0&starting_after=cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f"] {
             assert!(parse(&pairs(q)).is_err(), "{q}");

@@ -1,7 +1,11 @@
 //! The HTTP surface: one module per resource.
 
+mod body;
 mod customers;
+mod events;
 mod list_query;
+mod registrations;
+mod sandbox;
 mod service;
 mod token;
 
@@ -22,7 +26,14 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
-    Router::new()
+    let mut router = Router::new();
+    if state.config.sandbox {
+        router = router.route(
+            "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
+            post(sandbox::set_registration_status),
+        );
+    }
+    router
         .route("/api/health", get(service::health))
         .route("/api/v1/merchant/token/grant", post(token::grant))
         .route(
@@ -33,6 +44,23 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/customers/{id}",
             get(customers::get).put(customers::update),
         )
+        .route(
+            "/api/v1/customers/{id}/platforms",
+            post(registrations::populate),
+        )
+        .route(
+            "/api/v1/provider-registration/schema",
+            get(registrations::schema),
+        )
+        .route(
+            "/api/v1/provider-registration/{customer_id}/status",
+            get(registrations::status),
+        )
+        .route(
+            "/api/v1/provider-registration/{customer_id}/submit",
+            post(registrations::submit),
+        )
+        .route("/api/v1/events", get(events::list))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")

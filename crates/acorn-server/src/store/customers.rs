@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{insert_event, CATEGORY_REGISTRATION};
+use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{format_time, Dialect, OnUnique, Store, StoreError};
 
@@ -55,10 +56,27 @@ pub struct ListQuery {
     pub document_types: Vec<String>,
     /// Canonical customer statuses.
     pub statuses: Vec<String>,
+    /// Registration filters; all given ones must hold on one single registration.
+    pub registration: RegistrationFilter,
     /// Where to start.
     pub page: Page,
     /// Page size, 1–100.
     pub limit: i64,
+}
+
+/// The `provider`, `target_role` and `provider_registration_status` filters (canonical values).
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationFilter {
+    pub providers: Vec<String>,
+    pub roles: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+impl RegistrationFilter {
+    /// Whether no registration filter is given.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty() && self.roles.is_empty() && self.statuses.is_empty()
+    }
 }
 
 /// One page of customers.
@@ -231,9 +249,13 @@ impl Store {
         let row = sqlx::query(&text)
             .bind(mer(merchant))
             .bind(bare(id))
-            .fetch_optional(conn)
+            .fetch_optional(&mut *conn)
             .await?;
-        Ok(row.as_ref().map(customer_from_row).transpose()?)
+        let Some(mut customer) = row.as_ref().map(customer_from_row).transpose()? else {
+            return Ok(None);
+        };
+        attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
+        Ok(Some(customer))
     }
 
     /// Creates a customer in status `NOT_STARTED`, with its `customer.created` event.
@@ -416,6 +438,24 @@ impl Store {
                 sql.push(" AND ").push(col).push(" IN ").bind_list(values);
             }
         }
+        let r = &q.registration;
+        if !r.is_empty() {
+            // One registration row must satisfy every given filter (served by the
+            // (customer_id, provider, target_role) index).
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM registrations r WHERE r.customer_id = customers.id",
+            );
+            for (col, values) in [
+                ("r.provider", &r.providers),
+                ("r.target_role", &r.roles),
+                ("r.status", &r.statuses),
+            ] {
+                if !values.is_empty() {
+                    sql.push(" AND ").push(col).push(" IN ").bind_list(values);
+                }
+            }
+            sql.push(")");
+        }
     }
 
     fn page_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
@@ -454,7 +494,7 @@ impl Store {
             ("status", &q.statuses),
         ];
         let used: Vec<_> = tracked.iter().filter(|(_, v)| !v.is_empty()).collect();
-        if q.emails.is_empty() && used.len() <= 1 {
+        if q.emails.is_empty() && q.registration.is_empty() && used.len() <= 1 {
             let (dim, values) = match used.first() {
                 Some((dim, values)) => (*dim, (*values).clone()),
                 None => ("all", vec![String::new()]),
@@ -483,7 +523,8 @@ impl Store {
             .fetch_one(&self.read)
             .await?;
         let (text, args) = Self::page_sql(merchant, q).into_parts();
-        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+        let mut conn = self.read.acquire().await?;
+        let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
         let mut customers = rows
             .iter()
             .map(customer_from_row)
@@ -493,6 +534,7 @@ impl Store {
         if matches!(q.page, Page::Before(_)) {
             customers.reverse();
         }
+        attach_platforms(&mut conn, &mut customers).await?;
         Ok(ListPage {
             count: u64::try_from(count).unwrap_or(0),
             customers,

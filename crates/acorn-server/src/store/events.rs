@@ -33,3 +33,81 @@ pub(crate) async fn insert_event(
     .await?;
     Ok(id)
 }
+
+/// Every event name Acorn records (for validating filters).
+pub fn is_known_event(name: &str) -> bool {
+    const FIXED: &[&str] = &[
+        "customer.created",
+        "customer.updated",
+        "customer.processing",
+        "customer.action_required",
+        "customer.verified",
+        "customer.rejected",
+        "customer.sync.started",
+        "customer.sync.succeeded",
+        "customer.sync.failed",
+    ];
+    FIXED.contains(&name)
+        || name
+            .strip_prefix("provider_registration.")
+            .is_some_and(|s| {
+                acorn_types::RegistrationStatus::parse(s).is_ok_and(|st| st.as_str() == s)
+            })
+}
+
+impl super::Store {
+    /// A merchant's events, newest first, optionally after a cursor and filtered by name.
+    /// Returns the page and whether more follow.
+    pub async fn list_events(
+        &self,
+        merchant: MerchantId,
+        limit: i64,
+        after: Option<EventId>,
+        names: &[String],
+    ) -> Result<(Vec<Value>, bool), super::StoreError> {
+        use sqlx::Row;
+        let mut sql = super::sql::Sql::new(
+            "SELECT id, event, category, data, created_at FROM events WHERE merchant_id = ",
+        );
+        sql.bind(merchant.uuid().to_string());
+        if let Some(after) = after {
+            sql.push(" AND id < ").bind(after.uuid().to_string());
+        }
+        if !names.is_empty() {
+            sql.push(" AND event IN ").bind_list(names);
+        }
+        sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
+        let (text, args) = sql.into_parts();
+        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let data: String = r.try_get("data")?;
+            out.push(serde_json::json!({
+                "id": format!("{}{}", EventId::PREFIX, r.try_get::<String, _>("id")?),
+                "api_version": "v1",
+                "event": r.try_get::<String, _>("event")?,
+                "category": r.try_get::<String, _>("category")?,
+                "data": serde_json::from_str::<Value>(&data).map_err(anyhow::Error::from)?,
+                "created_at": super::format_time(r.try_get("created_at")?),
+            }));
+        }
+        let has_more = out.len() as i64 > limit;
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok((out, has_more))
+    }
+
+    /// Whether the merchant has this event (cursor validation).
+    pub async fn event_exists(
+        &self,
+        merchant: MerchantId,
+        id: EventId,
+    ) -> Result<bool, super::StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM events WHERE merchant_id = $1 AND id = $2")
+                .bind(merchant.uuid().to_string())
+                .bind(id.uuid().to_string())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(found.is_some())
+    }
+}

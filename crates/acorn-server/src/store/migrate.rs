@@ -10,14 +10,24 @@ struct Migration {
     sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
-}];
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/postgres/0001_init.sql"),
-}];
+/// Every migration, by version and file name; each engine has its own file of that name.
+macro_rules! migrations {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            sql: include_str!(concat!("../../migrations/sqlite/", $file)),
+        }),*];
+        const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            sql: include_str!(concat!("../../migrations/postgres/", $file)),
+        }),*];
+    };
+}
+
+migrations! {
+    1 => "0001_init.sql",
+    2 => "0002_registrations.sql",
+}
 
 pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
     let migrations = match store.dialect {

@@ -7,9 +7,11 @@
 //! migration set under `migrations/<engine>/`.
 
 mod customers;
-pub(crate) mod events;
+pub mod events;
+pub mod jobs;
 mod merchants;
 mod migrate;
+pub mod registrations;
 mod sql;
 
 use std::str::FromStr;
@@ -19,8 +21,9 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use customers::{ListPage, ListQuery, Page, UpdateOutcome};
+pub use customers::{ListPage, ListQuery, Page, RegistrationFilter, UpdateOutcome};
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
+pub use registrations::{RegistrationKey, SetState};
 
 /// Which engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,9 @@ pub enum StoreError {
     /// A unique rule was broken; the field is named.
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
     /// An `If-Match` precondition failed.
     #[error("version mismatch (current version {current})")]
     VersionMismatch {
@@ -80,6 +86,8 @@ pub struct Store {
     write: AnyPool,
     /// Used for reads. On PostgreSQL it is the same pool as `write`.
     read: AnyPool,
+    /// Wakes this process's job worker when a job is committed.
+    job_notify: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,6 +116,7 @@ impl Store {
                 dialect: Dialect::Postgres,
                 write: pool.clone(),
                 read: pool,
+                job_notify: Default::default(),
             }
         } else {
             anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
@@ -142,6 +151,7 @@ impl Store {
             dialect: Dialect::Sqlite,
             write,
             read,
+            job_notify: Default::default(),
         })
     }
 

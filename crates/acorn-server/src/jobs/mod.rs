@@ -1,0 +1,111 @@
+//! The background worker: claims due jobs from the database and runs them.
+//!
+//! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
+//! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::state::AppState;
+use crate::store::jobs::Job;
+use crate::store::now_micros;
+
+/// How long a claim lasts; a job whose process died is claimed again after this.
+const LEASE: Duration = Duration::from_secs(60);
+/// Jobs claimed per round.
+const BATCH: i64 = 32;
+
+/// Runs until `stop` turns true.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    tracing::info!("background worker started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let claimed = run_due(&state).await;
+        if claimed > 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = state.store.worker_woken() => {}
+            _ = tokio::time::sleep(state.config.job_poll_interval) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    tracing::info!("background worker stopped");
+}
+
+/// Claims and runs one batch of due jobs; returns how many were claimed.
+pub async fn run_due(state: &AppState) -> usize {
+    let lease = i64::try_from(LEASE.as_micros()).unwrap_or(i64::MAX);
+    let jobs = match state.store.claim_jobs(now_micros(), lease, BATCH).await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "claiming jobs failed");
+            return 0;
+        }
+    };
+    let n = jobs.len();
+    for job in jobs {
+        run_one(state, &job).await;
+    }
+    n
+}
+
+/// Backoff before the next try of a failed job: 1 s doubling per attempt, capped at 5 min.
+pub fn backoff(attempts: i64) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    Duration::from_secs(2u64.saturating_pow(exp).min(300))
+}
+
+async fn run_one(state: &AppState, job: &Job) {
+    let now = now_micros();
+    let result = match job.kind.as_str() {
+        crate::store::registrations::SANDBOX_STEP => {
+            let delay =
+                i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX);
+            state.store.run_sandbox_step(job, delay, now).await
+        }
+        other => {
+            tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
+            state.store.discard_job(&job.id).await
+        }
+    };
+    if let Err(e) = result {
+        let wait = backoff(job.attempts);
+        tracing::warn!(
+            kind = job.kind,
+            job = job.id,
+            attempts = job.attempts,
+            error = format!("{e:#}"),
+            "job failed; will retry"
+        );
+        let run_at = now + i64::try_from(wait.as_micros()).unwrap_or(i64::MAX / 2);
+        if let Err(e) = state
+            .store
+            .retry_job(&job.id, run_at, &format!("{e:#}"))
+            .await
+        {
+            tracing::warn!(
+                job = job.id,
+                error = format!("{e:#}"),
+                "could not reschedule a failed job"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(5), Duration::from_secs(16));
+        assert_eq!(backoff(30), Duration::from_secs(300));
+    }
+}

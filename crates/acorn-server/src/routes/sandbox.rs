@@ -1,0 +1,56 @@
+//! Sandbox test helpers (contract §7); routed only in sandbox mode.
+
+use acorn_types::{
+    ApiResponse, DocumentsState, Provider, Registration, RegistrationStatus, TargetRole,
+};
+use axum::extract::{Path, State};
+use axum::Json;
+
+use super::body::Fields;
+use crate::auth::AuthMerchant;
+use crate::error::ApiError;
+use crate::extract::JsonObject;
+use crate::state::AppState;
+use crate::store::{now_micros, RegistrationKey, SetState};
+use acorn_types::CustomerId;
+
+/// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
+pub async fn set_registration_status(
+    State(state): State<AppState>,
+    AuthMerchant(merchant): AuthMerchant,
+    Path((id, provider, role)): Path<(String, String, String)>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<ApiResponse<Registration>>, ApiError> {
+    let customer = CustomerId::parse(&id).map_err(|_| ApiError::not_found())?;
+    let provider =
+        Provider::parse(&provider).map_err(|e| ApiError::invalid("provider", e.to_string()))?;
+    let role =
+        TargetRole::parse(&role).map_err(|e| ApiError::invalid("target_role", e.to_string()))?;
+    let mut f = Fields::new(&body);
+    f.only(&["status", "rejection_reason", "documents", "manual_review"]);
+    let status = f.required("status", RegistrationStatus::parse);
+    let rejection_reason = f.nullable_text("rejection_reason");
+    let documents = f.optional("documents", DocumentsState::parse);
+    let manual_review = f.boolean("manual_review");
+    f.finish()?;
+    let Some(status) = status else {
+        return Err(ApiError::invalid("status", "status is required"));
+    };
+    let key = RegistrationKey {
+        merchant,
+        customer,
+        provider,
+        role,
+    };
+    let change = SetState {
+        status,
+        rejection_reason,
+        documents,
+        manual_review,
+    };
+    let reg = state
+        .store
+        .set_registration_state(&key, &change, now_micros())
+        .await?;
+    Ok(Json(ApiResponse::new("Registration status set", reg)))
+}
