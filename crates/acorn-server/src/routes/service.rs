@@ -17,10 +17,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
                 error = format!("{e:#}"),
                 "health check: database unavailable"
             );
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable",
-            ))
+            Err(
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+                    .with_code(acorn_types::ErrorCode::ServiceUnavailable),
+            )
         }
     }
 }

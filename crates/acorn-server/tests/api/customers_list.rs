@@ -139,8 +139,8 @@ both_stores! {
 
     async fn unknown_filter_values_are_422(app) {
         for query in ["country_code=zz", "document_type=licence", "status=DONE", "email=nope", "limit=0",
-            "limit=-3", "limit=ten", "offset=-1", "colour=green", "country_code=", "provider=stripe",
-            "target_role=customer", "provider_registration_status=approved"] {
+            "limit=-3", "limit=ten", "offset=-1", "colour=green", "country_code=", "provider=nope",
+            "target_role=admin", "provider_registration_status=done"] {
             let r = app.list_customers(query).await;
             r.assert_error(422, "validation_error");
             assert!(!r.failure_fields().is_empty(), "{query}");

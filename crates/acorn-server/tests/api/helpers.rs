@@ -126,6 +126,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     };
     let mut config = Config::with_data_dir(dir.path());
     config.listen = "127.0.0.1:0".parse().expect("addr");
+    // Tests never wait for the simulation: steps run at once, other processes' jobs soon.
+    config.sandbox_step_delay = Duration::ZERO;
+    config.job_poll_interval = Duration::from_millis(50);
     if let Some(db) = &db {
         config.database_url = db.url.clone();
     }
@@ -304,6 +307,68 @@ impl TestApp {
     pub async fn update_customer(&self, id: &str, body: &Value) -> Resp {
         self.update_customer_as(&self.merchant.token, id, body, &[])
             .await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Resp {
+        self.send(Method::POST, path, Some(body), Some(token), &[])
+            .await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.send(Method::GET, path, None, Some(token), &[]).await
+    }
+
+    pub async fn submit(&self, id: &str, body: &Value) -> Resp {
+        self.post_as(
+            &self.merchant.token,
+            &format!("/api/v1/provider-registration/{id}/submit"),
+            body,
+        )
+        .await
+    }
+
+    pub async fn populate(&self, id: &str, body: &Value) -> Resp {
+        self.post_as(
+            &self.merchant.token,
+            &format!("/api/v1/customers/{id}/platforms"),
+            body,
+        )
+        .await
+    }
+
+    pub async fn registration_status(&self, id: &str) -> Resp {
+        self.get_as(
+            &self.merchant.token,
+            &format!("/api/v1/provider-registration/{id}/status"),
+        )
+        .await
+    }
+
+    pub async fn sandbox_set(&self, id: &str, provider: &str, role: &str, body: &Value) -> Resp {
+        let path = format!("/api/v1/sandbox/customers/{id}/registrations/{provider}/{role}/status");
+        self.post_as(&self.merchant.token, &path, body).await
+    }
+
+    pub async fn events(&self, query: &str) -> Resp {
+        self.get_as(&self.merchant.token, &format!("/api/v1/events?{query}"))
+            .await
+    }
+
+    /// Polls the customer until its status is `status` (the worker runs in the background).
+    pub async fn wait_for_status(&self, id: &str, status: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self.get_customer(id).await;
+            if r.data()["status"] == status {
+                return r.data().clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "customer never reached {status}: {}",
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The list queries use indexes, not scans of the customers table (contract §4.3), checked on
 //! the engines' own plans over 100,000 customers.
 
-use acorn_server::store::{Dialect, ListQuery, Page, Store};
+use acorn_server::store::{Dialect, ListQuery, Page, RegistrationFilter, Store};
 use acorn_types::{CustomerId, MerchantId};
 use sqlx::Executor;
 
@@ -39,6 +39,7 @@ fn query(page: Page) -> ListQuery {
         countries: vec![],
         document_types: vec![],
         statuses: vec![],
+        registration: RegistrationFilter::default(),
         page,
         limit: 10,
     }
@@ -70,6 +71,10 @@ async fn check(url: &str, dialect: Dialect) {
     let mut q = query(Page::Offset(0));
     q.statuses = vec!["APPROVED".into(), "REJECTED".into()];
     cases.push(("status list", q));
+    let mut q = query(Page::Offset(0));
+    q.registration.providers = vec!["stripe".into()];
+    q.registration.statuses = vec!["approved".into()];
+    cases.push(("registration filter", q));
 
     for (name, q) in cases {
         let plan = store.explain_list(merchant, &q).await.expect("plan");
