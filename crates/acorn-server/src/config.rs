@@ -41,6 +41,12 @@ pub struct Config {
     pub run_worker: bool,
     /// How often the worker looks for due jobs written by other processes.
     pub job_poll_interval: Duration,
+    /// Tries per sync attempt before it fails.
+    pub sync_max_attempts: i64,
+    /// Wait before the first sync retry; each later wait is three times longer (with jitter).
+    pub sync_retry_base: Duration,
+    /// Longest wait between two sync tries.
+    pub sync_retry_cap: Duration,
 }
 
 impl Config {
@@ -59,6 +65,10 @@ impl Config {
             sandbox_step_delay: Duration::from_secs(1),
             run_worker: true,
             job_poll_interval: Duration::from_millis(500),
+            // 2 s, 6 s, 18 s, 54 s: five tries over about 80 s.
+            sync_max_attempts: 5,
+            sync_retry_base: Duration::from_secs(2),
+            sync_retry_cap: Duration::from_secs(300),
         }
     }
 }

@@ -182,6 +182,7 @@ impl From<StoreError> for ApiError {
                 ApiError::bad_request(ReasonCode::DuplicateData, format!("{field} already exists"), &[field])
             }
             StoreError::Conflict(msg) => ApiError::conflict(msg),
+            StoreError::NotRegistered(msg) => ApiError::bad_request(ReasonCode::NotRegistered, msg, &["providers"]),
             StoreError::VersionMismatch { current } => ApiError::conflict(format!(
                 "the customer has changed: its current version is {current}; fetch it again and retry"
             )),

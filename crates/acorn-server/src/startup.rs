@@ -36,7 +36,7 @@ impl Application {
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let providers = if config.sandbox {
-            Providers::sandbox()
+            Providers::sandbox(store.clone())
         } else {
             Providers::none()
         };

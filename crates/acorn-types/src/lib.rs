@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod balance;
 pub mod countries;
+pub mod currencies;
 pub mod customer;
 pub mod enums;
 pub mod envelope;

@@ -3,6 +3,8 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
+mod sync;
+
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -67,6 +69,7 @@ async fn run_one(state: &AppState, job: &Job) {
                 i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX);
             state.store.run_sandbox_step(job, delay, now).await
         }
+        crate::store::sync::SYNC_TRY => sync::run(state, job).await,
         other => {
             tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await

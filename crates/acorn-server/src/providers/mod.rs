@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use acorn_types::{Customer, Provider, RegistrationId, TargetRole};
+use acorn_types::{BalanceTotal, Customer, Provider, RegistrationId, TargetRole};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+
+use crate::store::Store;
 
 /// What an adapter is told about a registration.
 #[derive(Debug)]
@@ -26,6 +28,32 @@ pub struct RegistrationRequest<'a> {
     pub customer: &'a Customer,
     /// Provider-specific data from the merchant.
     pub provider_data: &'a Map<String, Value>,
+}
+
+/// What an adapter is told to push in a sync.
+#[derive(Debug)]
+pub struct SyncPush<'a> {
+    /// The provider addressed.
+    pub provider: Provider,
+    /// The registration whose provider record is updated.
+    pub registration_id: RegistrationId,
+    /// Its role.
+    pub role: TargetRole,
+    /// The provider's id for the customer, if known.
+    pub provider_customer_id: Option<&'a str>,
+    /// The customer's current email (the sandbox reads its rules from it).
+    pub email: &'a str,
+    /// Field name → current value, for the fields named in the sync.
+    pub values: &'a Map<String, Value>,
+}
+
+/// A provider account whose balance is asked for.
+#[derive(Debug, Clone)]
+pub struct BalanceAccount {
+    /// The registration behind the account.
+    pub registration_id: RegistrationId,
+    /// Its role.
+    pub role: TargetRole,
 }
 
 /// A provider refused or could not be reached.
@@ -45,6 +73,13 @@ pub trait ProviderAdapter: Send + Sync + fmt::Debug {
     async fn submit(&self, req: &RegistrationRequest<'_>) -> Result<Value, ProviderError>;
     /// Pushes the customer's current KYC profile; returns the provider's answer.
     async fn populate(&self, req: &RegistrationRequest<'_>) -> Result<Value, ProviderError>;
+    /// Pushes customer fields to the provider's record; returns the provider's answer.
+    async fn sync(&self, push: &SyncPush<'_>) -> Result<Value, ProviderError>;
+    /// The account id and balance totals of each account, in the order given.
+    async fn balances(
+        &self,
+        accounts: &[BalanceAccount],
+    ) -> Result<Vec<(String, Vec<BalanceTotal>)>, ProviderError>;
     /// Whether registration progress is simulated by sandbox steps.
     fn simulated(&self) -> bool;
 }
@@ -53,23 +88,32 @@ pub trait ProviderAdapter: Send + Sync + fmt::Debug {
 #[derive(Clone, Debug, Default)]
 pub struct Providers {
     adapters: BTreeMap<Provider, Arc<dyn ProviderAdapter>>,
+    sandbox: Option<Arc<sandbox::SandboxAdapter>>,
 }
 
 impl Providers {
-    /// Every provider simulated by the sandbox.
-    pub fn sandbox() -> Self {
-        let adapter: Arc<dyn ProviderAdapter> = Arc::new(sandbox::SandboxAdapter);
+    /// Every provider simulated by the sandbox, whose ledger lives in `store`.
+    pub fn sandbox(store: Store) -> Self {
+        let sandbox = Arc::new(sandbox::SandboxAdapter::new(store));
+        let adapter: Arc<dyn ProviderAdapter> = sandbox.clone();
+        let adapters = Provider::ALL
+            .iter()
+            .map(|p| (*p, adapter.clone()))
+            .collect();
         Providers {
-            adapters: Provider::ALL
-                .iter()
-                .map(|p| (*p, adapter.clone()))
-                .collect(),
+            adapters,
+            sandbox: Some(sandbox),
         }
     }
 
     /// No provider configured (sandbox off and no real adapters).
     pub fn none() -> Self {
         Providers::default()
+    }
+
+    /// The sandbox, when sandbox mode is on.
+    pub fn sandbox_adapter(&self) -> Option<&sandbox::SandboxAdapter> {
+        self.sandbox.as_deref()
     }
 
     /// The adapter for `provider`, if one is configured.

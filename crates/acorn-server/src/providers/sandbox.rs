@@ -6,15 +6,43 @@
 //! awaiting confirmation; `+incomplete` → processing with `document_number` missing; anything
 //! else → approved. Progress happens in durable job steps (see [`crate::jobs`]).
 
-use acorn_types::{DocumentsState, Provider, RegistrationId, RegistrationStatus, TargetRole};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use acorn_types::{
+    BalanceTotal, DocumentsState, Provider, RegistrationId, RegistrationStatus, TargetRole,
+};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{ProviderAdapter, ProviderError, RegistrationRequest};
+use super::{BalanceAccount, ProviderAdapter, ProviderError, RegistrationRequest, SyncPush};
+use crate::store::Store;
 
 /// The sandbox adapter (the same for every provider; the provider shapes its answers).
-#[derive(Debug, Clone, Copy)]
-pub struct SandboxAdapter;
+#[derive(Debug)]
+pub struct SandboxAdapter {
+    store: Store,
+    sync_calls: AtomicU64,
+}
+
+impl SandboxAdapter {
+    /// A sandbox whose ledger lives in `store`.
+    pub fn new(store: Store) -> Self {
+        SandboxAdapter {
+            store,
+            sync_calls: AtomicU64::new(0),
+        }
+    }
+
+    /// How many sync pushes this process's sandbox has received (diagnostics and tests).
+    pub fn sync_calls(&self) -> u64 {
+        self.sync_calls.load(Ordering::Relaxed)
+    }
+}
+
+/// The stable account id of a registration's provider account.
+pub fn account_id(id: RegistrationId) -> String {
+    format!("acct_sbx_{}", &id.uuid().simple().to_string()[8..])
+}
 
 /// The outcome a customer's email asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +208,45 @@ impl ProviderAdapter for SandboxAdapter {
             .map(|f| f.name)
             .collect();
         Ok(json!({"object": "profile_update", "livemode": false, "fields_received": received}))
+    }
+
+    async fn sync(&self, push: &SyncPush<'_>) -> Result<Value, ProviderError> {
+        self.sync_calls.fetch_add(1, Ordering::Relaxed);
+        if push
+            .email
+            .rsplit_once('@')
+            .is_some_and(|(local, _)| local.to_ascii_lowercase().contains("+syncfail"))
+        {
+            return Err(ProviderError {
+                message: "sandbox: the provider refused the update (+syncfail email rule)"
+                    .to_owned(),
+                retryable: true,
+            });
+        }
+        Ok(json!({
+            "object": "sync", "livemode": false, "provider": push.provider.as_str(),
+            "id": push.provider_customer_id.map_or_else(|| provider_customer_id(push.role, push.registration_id), str::to_owned),
+            "fields_updated": push.values.keys().collect::<Vec<_>>(),
+        }))
+    }
+
+    async fn balances(
+        &self,
+        accounts: &[BalanceAccount],
+    ) -> Result<Vec<(String, Vec<BalanceTotal>)>, ProviderError> {
+        let ids: Vec<RegistrationId> = accounts.iter().map(|a| a.registration_id).collect();
+        let mut totals = self
+            .store
+            .ledger_totals(&ids)
+            .await
+            .map_err(|e| ProviderError {
+                message: format!("sandbox ledger unavailable: {e}"),
+                retryable: true,
+            })?;
+        Ok(ids
+            .iter()
+            .map(|id| (account_id(*id), totals.remove(id).unwrap_or_default()))
+            .collect())
     }
 
     fn simulated(&self) -> bool {

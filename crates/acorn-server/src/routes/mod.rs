@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per resource.
 
+mod balances;
 mod body;
 mod customers;
 mod events;
@@ -7,6 +8,7 @@ mod list_query;
 mod registrations;
 mod sandbox;
 mod service;
+mod sync;
 mod token;
 
 use axum::extract::DefaultBodyLimit;
@@ -31,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         router = router.route(
             "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
             post(sandbox::set_registration_status),
+        );
+        router = router.route(
+            "/api/v1/sandbox/customers/{id}/balances",
+            post(balances::append),
         );
     }
     router
@@ -61,6 +67,9 @@ pub fn router(state: AppState) -> Router {
             post(registrations::submit),
         )
         .route("/api/v1/events", get(events::list))
+        .route("/api/v1/customers/{id}/sync", post(sync::sync))
+        .route("/api/v1/customers/{id}/sync-attempts", get(sync::attempts))
+        .route("/api/v1/customers/{id}/balances", get(balances::balances))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")

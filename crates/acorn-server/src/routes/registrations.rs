@@ -81,7 +81,7 @@ fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSpec, 
 }
 
 /// The adapter for a provider, or 503 when none is configured.
-fn adapter(
+pub(super) fn adapter(
     state: &AppState,
     provider: Provider,
 ) -> Result<std::sync::Arc<dyn ProviderAdapter>, ApiError> {
@@ -99,7 +99,7 @@ fn adapter(
 }
 
 /// Maps a provider's refusal to 502, or 503 when it may work later.
-fn provider_failure(provider: Provider, e: ProviderError) -> ApiError {
+pub(super) fn provider_failure(provider: Provider, e: ProviderError) -> ApiError {
     let status = if e.retryable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

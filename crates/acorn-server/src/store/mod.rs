@@ -9,10 +9,12 @@
 mod customers;
 pub mod events;
 pub mod jobs;
+mod ledger;
 mod merchants;
 mod migrate;
 pub mod registrations;
 mod sql;
+pub mod sync;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use customers::{ListPage, ListQuery, Page, RegistrationFilter, UpdateOutcome};
+pub use ledger::BUCKETS;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
 pub use registrations::{RegistrationKey, SetState};
 
@@ -46,6 +49,9 @@ pub enum StoreError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The customer is not registered with the provider in a way that allows this.
+    #[error("{0}")]
+    NotRegistered(String),
     /// An `If-Match` precondition failed.
     #[error("version mismatch (current version {current})")]
     VersionMismatch {

@@ -129,6 +129,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     // Tests never wait for the simulation: steps run at once, other processes' jobs soon.
     config.sandbox_step_delay = Duration::ZERO;
     config.job_poll_interval = Duration::from_millis(50);
+    config.sync_max_attempts = 3;
+    config.sync_retry_base = Duration::from_millis(5);
     if let Some(db) = &db {
         config.database_url = db.url.clone();
     }

@@ -13,3 +13,4 @@ mod customers_update;
 mod errors;
 mod registrations;
 mod store_plans;
+mod sync_balances;
