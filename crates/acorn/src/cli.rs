@@ -77,6 +77,15 @@ struct ServeArgs {
     /// Seconds between two simulated registration steps (fractions allowed; 0 = at once).
     #[arg(long, env = "ACORN_SANDBOX_STEP_DELAY", default_value_t = 1.0)]
     sandbox_step_delay: f64,
+    /// Tries per sync attempt before it is marked failed.
+    #[arg(long, env = "ACORN_SYNC_MAX_ATTEMPTS", default_value_t = 5)]
+    sync_max_attempts: i64,
+    /// Seconds before the first sync retry; each later wait is three times longer, with jitter.
+    #[arg(long, env = "ACORN_SYNC_RETRY_BASE", default_value_t = 2.0)]
+    sync_retry_base: f64,
+    /// Longest wait between two sync tries, in seconds.
+    #[arg(long, env = "ACORN_SYNC_RETRY_CAP", default_value_t = 300.0)]
+    sync_retry_cap: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +133,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.token_secret = std::env::var("ACORN_TOKEN_SECRET")
         .ok()
         .map(SecretString::from);
+    config.sandbox = args.sandbox;
+    config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
+    anyhow::ensure!(
+        args.sync_max_attempts >= 1,
+        "--sync-max-attempts must be at least 1"
+    );
+    config.sync_max_attempts = args.sync_max_attempts;
+    config.sync_retry_base = seconds("--sync-retry-base", args.sync_retry_base)?;
+    config.sync_retry_cap = seconds("--sync-retry-cap", args.sync_retry_cap)?;
     let app = Application::build(config).await?;
     let addr = app.local_addr();
     if let Some(creds) = app.bootstrap_merchant().await? {
@@ -145,6 +163,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| anyhow::anyhow!("{flag} must be a non-negative number of seconds"))
 }
 
 async fn open(storage: &StorageArgs) -> anyhow::Result<Store> {
