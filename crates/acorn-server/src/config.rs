@@ -47,6 +47,14 @@ pub struct Config {
     pub sync_retry_base: Duration,
     /// Longest wait between two sync tries.
     pub sync_retry_cap: Duration,
+    /// Per-merchant rate limit: (requests per second, burst); `None` = off.
+    pub rate_limit: Option<(f64, f64)>,
+    /// Per-IP limit on the token grant: (requests per second, burst); `None` = off.
+    pub grant_rate_limit: Option<(f64, f64)>,
+    /// How long a finished idempotency key is replayed.
+    pub idempotency_retention: Duration,
+    /// How often expired idempotency keys are purged.
+    pub purge_interval: Duration,
 }
 
 impl Config {
@@ -69,6 +77,10 @@ impl Config {
             sync_max_attempts: 5,
             sync_retry_base: Duration::from_secs(2),
             sync_retry_cap: Duration::from_secs(300),
+            rate_limit: Some((1000.0, 2000.0)),
+            grant_rate_limit: Some((10.0, 30.0)),
+            idempotency_retention: Duration::from_secs(24 * 3600),
+            purge_interval: Duration::from_secs(600),
         }
     }
 }

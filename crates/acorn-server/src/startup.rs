@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
 use crate::providers::Providers;
+use crate::ratelimit::{Limits, RateLimiter, TokenBuckets};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
@@ -40,7 +41,15 @@ impl Application {
         } else {
             Providers::none()
         };
+        let limiter = |l: Option<(f64, f64)>| {
+            l.map(|(rate, burst)| Arc::new(TokenBuckets::new(rate, burst)) as Arc<dyn RateLimiter>)
+        };
+        let limits = Limits {
+            api: limiter(config.rate_limit),
+            grant: limiter(config.grant_rate_limit),
+        };
         let state = AppState {
+            limits,
             store,
             auth: Arc::new(auth),
             config: Arc::new(config),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::AuthKeys;
 use crate::config::Config;
 use crate::providers::Providers;
+use crate::ratelimit::Limits;
 use crate::store::Store;
 
 /// Shared, cheaply cloned application state.
@@ -18,4 +19,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The adapter of each provider.
     pub providers: Providers,
+    /// Rate limiters.
+    pub limits: Limits,
 }

@@ -86,6 +86,33 @@ struct ServeArgs {
     /// Longest wait between two sync tries, in seconds.
     #[arg(long, env = "ACORN_SYNC_RETRY_CAP", default_value_t = 300.0)]
     sync_retry_cap: f64,
+    /// Per-merchant rate limit in requests per second, or `off`.
+    #[arg(long, env = "ACORN_RATE_LIMIT", default_value = "1000")]
+    rate_limit: String,
+    /// Largest burst a merchant may send at once.
+    #[arg(long, env = "ACORN_RATE_LIMIT_BURST", default_value_t = 2000)]
+    rate_limit_burst: u32,
+    /// Token grants allowed per second from one client IP, or `off`.
+    #[arg(long, env = "ACORN_GRANT_RATE_LIMIT", default_value = "10")]
+    grant_rate_limit: String,
+    /// Hours a finished Idempotency-Key is replayed.
+    #[arg(
+        long,
+        env = "ACORN_IDEMPOTENCY_RETENTION_HOURS",
+        default_value_t = 24.0
+    )]
+    idempotency_retention_hours: f64,
+}
+
+/// Parses a `--rate-limit`-style value: a positive number per second, or `off`.
+fn rate(flag: &str, value: &str, burst: f64) -> anyhow::Result<Option<(f64, f64)>> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match value.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(Some((r, burst.max(1.0)))),
+        _ => anyhow::bail!("{flag} must be a positive number of requests per second, or off"),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +169,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.sync_max_attempts = args.sync_max_attempts;
     config.sync_retry_base = seconds("--sync-retry-base", args.sync_retry_base)?;
     config.sync_retry_cap = seconds("--sync-retry-cap", args.sync_retry_cap)?;
+    config.rate_limit = rate(
+        "--rate-limit",
+        &args.rate_limit,
+        f64::from(args.rate_limit_burst),
+    )?;
+    let grant = rate("--grant-rate-limit", &args.grant_rate_limit, 1.0)?;
+    config.grant_rate_limit = grant.map(|(r, _)| (r, (r * 3.0).max(1.0)));
+    config.idempotency_retention = seconds(
+        "--idempotency-retention-hours",
+        args.idempotency_retention_hours * 3600.0,
+    )?;
     let app = Application::build(config).await?;
     let addr = app.local_addr();
     if let Some(creds) = app.bootstrap_merchant().await? {

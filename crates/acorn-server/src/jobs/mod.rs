@@ -21,9 +21,20 @@ const BATCH: i64 = 32;
 /// Runs until `stop` turns true.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     tracing::info!("background worker started");
+    let mut last_purge = std::time::Instant::now();
     loop {
         if *stop.borrow() {
             break;
+        }
+        if last_purge.elapsed() >= state.config.purge_interval {
+            last_purge = std::time::Instant::now();
+            match state.store.purge_idempotency_keys(now_micros()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "purged expired idempotency keys"),
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "purging idempotency keys failed")
+                }
+            }
         }
         let claimed = run_due(&state).await;
         if claimed > 0 {
@@ -31,7 +42,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = state.store.worker_woken() => {}
-            _ = tokio::time::sleep(state.config.job_poll_interval) => {}
+            _ = tokio::time::sleep(state.config.job_poll_interval.min(state.config.purge_interval)) => {}
             _ = stop.changed() => {}
         }
     }

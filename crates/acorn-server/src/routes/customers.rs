@@ -4,6 +4,7 @@ use acorn_types::{
     ApiResponse, Customer, CustomerList, CustomerPatch, FailureReason, ReasonCode, WriteMode,
 };
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +13,7 @@ use super::list_query;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::idempotency::Success;
 use crate::state::AppState;
 use crate::store::{now_micros, Page, UpdateOutcome};
 
@@ -31,12 +33,13 @@ pub async fn create(
     AuthMerchant(merchant): AuthMerchant,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Customer created");
     let patch = CustomerPatch::parse(&body, WriteMode::Create).map_err(ApiError::validation)?;
     let customer = state
         .store
         .create_customer(merchant, &patch, now_micros())
         .await?;
-    Ok(customer_response("Customer created", customer))
+    Ok(customer_response(ok.msg(), customer))
 }
 
 /// `GET /api/v1/customers/{id}`.

@@ -13,6 +13,7 @@ use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::idempotency::Success;
 use crate::providers::schema::{self, RoleSpec};
 use crate::providers::{ProviderAdapter, ProviderError, RegistrationRequest};
 use crate::state::AppState;
@@ -137,6 +138,7 @@ pub async fn submit(
     CustomerPath(customer): CustomerPath,
     JsonObject(body): JsonObject,
 ) -> Result<Regs, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Registration submitted");
     let mut f = Fields::new(&body);
     f.only(&["provider", "target_role", "provider_data"]);
     let provider = f.required("provider", Provider::parse);
@@ -195,7 +197,7 @@ pub async fn submit(
             now,
         )
         .await?;
-    Ok(Json(ApiResponse::new("Registration submitted", regs)))
+    Ok(Json(ApiResponse::new(ok.msg(), regs)))
 }
 
 /// `POST /api/v1/customers/{id}/platforms` (populate platform).
@@ -205,6 +207,7 @@ pub async fn populate(
     CustomerPath(customer): CustomerPath,
     JsonObject(body): JsonObject,
 ) -> Result<Regs, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Platform data populated");
     let mut f = Fields::new(&body);
     let provider = f.required("provider", Provider::parse);
     let role = f.required("target_role", TargetRole::parse);
@@ -247,5 +250,5 @@ pub async fn populate(
         .store
         .populate_platform(&key, id, extra, response, now_micros())
         .await?;
-    Ok(Json(ApiResponse::new("Platform data populated", regs)))
+    Ok(Json(ApiResponse::new(ok.msg(), regs)))
 }

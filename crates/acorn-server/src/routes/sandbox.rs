@@ -4,12 +4,14 @@ use acorn_types::{
     ApiResponse, DocumentsState, Provider, Registration, RegistrationStatus, TargetRole,
 };
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 
 use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::JsonObject;
+use crate::idempotency::Success;
 use crate::state::AppState;
 use crate::store::{now_micros, RegistrationKey, SetState};
 use acorn_types::CustomerId;
@@ -21,6 +23,7 @@ pub async fn set_registration_status(
     Path((id, provider, role)): Path<(String, String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<ApiResponse<Registration>>, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Registration status set");
     let customer = CustomerId::parse(&id).map_err(|_| ApiError::not_found())?;
     let provider =
         Provider::parse(&provider).map_err(|e| ApiError::invalid("provider", e.to_string()))?;
@@ -52,5 +55,5 @@ pub async fn set_registration_status(
         .store
         .set_registration_state(&key, &change, now_micros())
         .await?;
-    Ok(Json(ApiResponse::new("Registration status set", reg)))
+    Ok(Json(ApiResponse::new(ok.msg(), reg)))
 }

@@ -2,6 +2,7 @@
 
 use acorn_types::{ApiResponse, FailureReason, Provider, ReasonCode, SyncField};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
@@ -9,6 +10,7 @@ use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{CustomerPath, JsonObject};
+use crate::idempotency::Success;
 use crate::state::AppState;
 use crate::store::now_micros;
 
@@ -64,6 +66,7 @@ pub async fn sync(
     CustomerPath(customer): CustomerPath,
     JsonObject(body): JsonObject,
 ) -> Result<Json<ApiResponse<Value>>, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Sync scheduled");
     let mut f = Fields::new(&body);
     f.only(&["providers", "fields"]);
     f.finish()?;
@@ -102,7 +105,7 @@ pub async fn sync(
         .store
         .schedule_sync(merchant, customer, providers[0], &fields, max, now_micros())
         .await?;
-    Ok(Json(ApiResponse::new("Sync scheduled", Value::Null)))
+    Ok(Json(ApiResponse::new(ok.msg(), Value::Null)))
 }
 
 /// `GET /api/v1/customers/{id}/sync-attempts`, newest first.

@@ -318,6 +318,7 @@ impl Store {
             now,
         )
         .await?;
+        crate::idempotency::record(&mut tx, &customer).await?;
         tx.commit().await?;
         Ok(customer)
     }

@@ -28,6 +28,7 @@ migrations! {
     1 => "0001_init.sql",
     2 => "0002_registrations.sql",
     4 => "0004_sync_ledger.sql",
+    5 => "0005_idempotency.sql",
 }
 
 pub(super) async fn run(store: &Store) -> anyhow::Result<()> {

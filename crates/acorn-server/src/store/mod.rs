@@ -8,6 +8,7 @@
 
 mod customers;
 pub mod events;
+pub mod idempotency;
 pub mod jobs;
 mod ledger;
 mod merchants;

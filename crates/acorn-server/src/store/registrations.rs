@@ -497,9 +497,10 @@ impl Store {
                 .into_values()
                 .flatten()
                 .collect();
+        all.sort_by_key(|r| r.id != reg.id);
+        crate::idempotency::record(&mut tx, &all).await?;
         tx.commit().await?;
         self.wake_worker();
-        all.sort_by_key(|r| r.id != reg.id);
         Ok(all)
     }
 
@@ -534,6 +535,7 @@ impl Store {
             .into_values()
             .flatten()
             .collect();
+        crate::idempotency::record(&mut tx, &all).await?;
         tx.commit().await?;
         Ok(all)
     }
@@ -579,6 +581,7 @@ impl Store {
         reg.updated_at = format_time(now);
         save(&mut tx, key, &reg, existing.is_none(), now).await?;
         after_change(&mut tx, key, previous, &reg, &fills, now).await?;
+        crate::idempotency::record(&mut tx, &reg).await?;
         tx.commit().await?;
         Ok(reg)
     }

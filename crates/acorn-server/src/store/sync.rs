@@ -130,6 +130,7 @@ impl Store {
             now,
         )
         .await?;
+        crate::idempotency::record(&mut tx, &Value::Null).await?;
         tx.commit().await?;
         self.wake_worker();
         Ok(id)

@@ -1,0 +1,302 @@
+//! `Idempotency-Key` on every `POST` under `/api/v1` (contract §8), as one middleware.
+//!
+//! The key is claimed in the database before the request runs, so a concurrent duplicate —
+//! in this process or another — gets 409 and never runs. A handler declares its success
+//! response up front ([`Success`]); the store writes that response into the key's row inside
+//! the same transaction as the change ([`record`]), so "committed but not recorded" cannot
+//! happen. Refusals (4xx) are stored after the fact; server errors release the key.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use acorn_types::{ApiResponse, FailureReason, MerchantId, ReasonCode};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::idempotency::{complete, Claim, KeyRequest};
+use crate::store::now_micros;
+
+tokio::task_local! {
+    static SCOPE: Arc<Scope>;
+}
+
+/// The key of the request being served.
+#[derive(Debug)]
+struct Scope {
+    merchant: MerchantId,
+    key: String,
+    success: Mutex<Option<(StatusCode, &'static str)>>,
+    recorded: AtomicBool,
+}
+
+/// A handler's success response, declared before its change commits.
+#[derive(Debug, Clone, Copy)]
+pub struct Success {
+    status: StatusCode,
+    msg: &'static str,
+}
+
+impl Success {
+    /// Declares the status and message this request answers with when it succeeds.
+    pub fn new(status: StatusCode, msg: &'static str) -> Self {
+        let _ = SCOPE.try_with(|s| {
+            if let Ok(mut slot) = s.success.lock() {
+                *slot = Some((status, msg));
+            }
+        });
+        Success { status, msg }
+    }
+
+    /// The declared message.
+    pub fn msg(&self) -> &'static str {
+        self.msg
+    }
+
+    /// The response for `data`.
+    pub fn render<T: Serialize>(&self, data: T) -> Response {
+        (self.status, Json(ApiResponse::new(self.msg, data))).into_response()
+    }
+}
+
+/// Stores the declared success response for the current request's key on `conn` — call it in
+/// the change's transaction, right before commit. Does nothing outside a keyed request.
+pub(crate) async fn record<T: Serialize>(
+    conn: &mut AnyConnection,
+    data: &T,
+) -> Result<(), sqlx::Error> {
+    let Ok(scope) = SCOPE.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    let declared = scope.success.lock().ok().and_then(|s| *s);
+    let Some((status, msg)) = declared else {
+        return Ok(());
+    };
+    let body = serde_json::to_string(&ApiResponse::new(msg, data))
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    complete(conn, scope.merchant, &scope.key, status.as_u16(), &body).await?;
+    scope.recorded.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+const HEADER: &str = "idempotency-key";
+const JSON_LIMIT: usize = crate::routes::JSON_BODY_LIMIT;
+/// Multipart bodies may be up to 26 MiB (file uploads).
+const MULTIPART_LIMIT: usize = 26 * 1024 * 1024;
+
+fn valid_key(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    ((1..=255).contains(&s.len()) && s.bytes().all(|b| (0x20..0x7f).contains(&b)))
+        .then(|| s.to_owned())
+}
+
+fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| state.auth.verify(token.trim()))
+        .flatten()
+}
+
+/// SHA-256 of the body; for multipart the random boundary is normalised away, so a retry that
+/// rebuilds the same form matches.
+fn fingerprint(content_type: Option<&str>, body: &[u8]) -> String {
+    let boundary = content_type
+        .filter(|c| c.to_ascii_lowercase().starts_with("multipart/"))
+        .and_then(|c| {
+            c.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+        })
+        .map(|b| b.trim_matches('"').to_owned());
+    let mut hasher = Sha256::new();
+    match boundary.filter(|b| !b.is_empty()) {
+        Some(b) => {
+            let needle = b.as_bytes();
+            let mut rest = body;
+            while let Some(i) = rest.windows(needle.len()).position(|w| w == needle) {
+                hasher.update(&rest[..i]);
+                hasher.update(b"BOUNDARY");
+                rest = &rest[i + needle.len()..];
+            }
+            hasher.update(rest);
+        }
+        None => hasher.update(body),
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
+/// The middleware.
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if req.method() != Method::POST
+        || !path.starts_with("/api/v1/")
+        || path == "/api/v1/merchant/token/grant"
+    {
+        return next.run(req).await;
+    }
+    let Some(raw) = req.headers().get(HEADER) else {
+        return next.run(req).await;
+    };
+    let Some(key) = valid_key(raw) else {
+        return ApiError::invalid(
+            "Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+        )
+        .into_response();
+    };
+    // Without a valid token the handler answers 401; nothing to remember.
+    let Some(merchant) = bearer_merchant(&state, req.headers()) else {
+        return next.run(req).await;
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let limit = if content_type
+        .as_deref()
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"))
+    {
+        MULTIPART_LIMIT
+    } else {
+        JSON_LIMIT
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::payload_too_large("request body is too large").into_response();
+    };
+    let fp = fingerprint(content_type.as_deref(), &bytes);
+    let config = &state.config;
+    let lease =
+        i64::try_from((config.request_timeout + std::time::Duration::from_secs(30)).as_micros())
+            .unwrap_or(i64::MAX / 4);
+    let retention = i64::try_from(config.idempotency_retention.as_micros()).unwrap_or(i64::MAX / 4);
+    let claim = KeyRequest {
+        merchant,
+        key: &key,
+        method: "POST",
+        route: &path,
+        fingerprint: &fp,
+    };
+    match state
+        .store
+        .claim_idempotency_key(&claim, now_micros(), lease, retention)
+        .await
+    {
+        Err(e) => return ApiError::from(e).into_response(),
+        Ok(Claim::Replay { status, body }) => return replay(status, body),
+        Ok(Claim::Mismatch) => {
+            return ApiError::validation(vec![FailureReason::new(
+                ReasonCode::IdempotencyMismatch,
+                "this Idempotency-Key was already used with a different request (route or body)",
+                &["Idempotency-Key"],
+            )])
+            .into_response()
+        }
+        Ok(Claim::InFlight) => {
+            return ApiError::conflict(
+                "a request with this Idempotency-Key is still being processed; retry later",
+            )
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+            .into_response()
+        }
+        Ok(Claim::Owned) => {}
+    }
+    let scope = Arc::new(Scope {
+        merchant,
+        key: key.clone(),
+        success: Mutex::new(None),
+        recorded: AtomicBool::new(false),
+    });
+    let response = SCOPE
+        .scope(
+            scope.clone(),
+            next.run(Request::from_parts(parts, Body::from(bytes))),
+        )
+        .await;
+    let status = response.status();
+    if status.is_server_error() {
+        if let Err(e) = state.store.release_idempotency_key(merchant, &key).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "could not release an idempotency key"
+            );
+        }
+        return response;
+    }
+    if scope.recorded.load(Ordering::SeqCst) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MULTIPART_LIMIT).await else {
+        return ApiError::internal(anyhow::anyhow!("response body unreadable")).into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    if let Err(e) = state
+        .store
+        .complete_idempotency_key(merchant, &key, status.as_u16(), &text)
+        .await
+    {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "could not store an idempotent response"
+        );
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_printable_ascii_up_to_255() {
+        assert!(valid_key(&HeaderValue::from_static("abc-123 XYZ")).is_some());
+        assert!(valid_key(&HeaderValue::from_static("")).is_none());
+        let long = HeaderValue::from_str(&"k".repeat(256)).expect("header");
+        assert!(valid_key(&long).is_none());
+        let max = HeaderValue::from_str(&"k".repeat(255)).expect("header");
+        assert!(valid_key(&max).is_some());
+    }
+
+    #[test]
+    fn multipart_fingerprints_ignore_the_boundary() {
+        let a = b"--AAA\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--AAA--";
+        let b = b"--BBBB\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--BBBB--";
+        let c = b"--BBBB\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n2\r\n--BBBB--";
+        let fa = fingerprint(Some("multipart/form-data; boundary=AAA"), a);
+        assert_eq!(
+            fa,
+            fingerprint(Some("multipart/form-data; boundary=\"BBBB\""), b)
+        );
+        assert_ne!(
+            fa,
+            fingerprint(Some("multipart/form-data; boundary=BBBB"), c)
+        );
+        assert_ne!(
+            fingerprint(Some("application/json"), b"{}"),
+            fingerprint(None, b"[]")
+        );
+    }
+}

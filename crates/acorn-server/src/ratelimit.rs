@@ -1,0 +1,225 @@
+//! Per-merchant rate limiting (and per-IP for the token grant), contract §8.
+//!
+//! [`TokenBuckets`] keeps the buckets in this process. A cluster would put the same
+//! [`RateLimiter`] interface in front of a shared store (e.g. Redis with a Lua token-bucket
+//! script keyed the same way), so every instance draws on one bucket per merchant.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use acorn_types::{FailureReason, ReasonCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Bucket capacity (the most requests that can arrive at once).
+    pub limit: u64,
+    /// Requests left right now.
+    pub remaining: u64,
+    /// Seconds until the bucket is full again.
+    pub reset_secs: u64,
+    /// When refused: whole seconds until one request is allowed.
+    pub retry_after_secs: u64,
+}
+
+/// Something that decides whether a keyed request may proceed.
+pub trait RateLimiter: Send + Sync + fmt::Debug {
+    /// Takes one request's worth from `key`'s allowance.
+    fn check(&self, key: &str) -> Decision;
+}
+
+/// A token bucket's state.
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Refills `bucket` to `now` and takes one token if there is one. Pure, for testing.
+pub fn take(bucket: &mut Bucket, now: Instant, rate: f64, burst: f64) -> Decision {
+    let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+    bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+    bucket.at = now;
+    let allowed = bucket.tokens >= 1.0;
+    if allowed {
+        bucket.tokens -= 1.0;
+    }
+    let secs = |x: f64| (x / rate).ceil().max(0.0) as u64;
+    Decision {
+        allowed,
+        limit: burst as u64,
+        remaining: bucket.tokens.floor().max(0.0) as u64,
+        reset_secs: secs(burst - bucket.tokens),
+        retry_after_secs: if allowed {
+            0
+        } else {
+            secs(1.0 - bucket.tokens).max(1)
+        },
+    }
+}
+
+/// In-process token buckets: `rate` requests per second, bursts up to `burst`.
+#[derive(Debug)]
+pub struct TokenBuckets {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl TokenBuckets {
+    /// A limiter refilling `rate` per second up to `burst`.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        TokenBuckets {
+            rate,
+            burst: burst.max(1.0),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl RateLimiter for TokenBuckets {
+    fn check(&self, key: &str) -> Decision {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            // A poisoned lock means a panic elsewhere; fail open rather than refuse everyone.
+            return Decision {
+                allowed: true,
+                limit: self.burst as u64,
+                remaining: 0,
+                reset_secs: 0,
+                retry_after_secs: 0,
+            };
+        };
+        if buckets.len() > 100_000 {
+            // Forget idle keys (their buckets are full again anyway).
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
+            });
+        }
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
+        take(bucket, now, self.rate, self.burst)
+    }
+}
+
+/// The limiters in force.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Per merchant, on authenticated requests.
+    pub api: Option<Arc<dyn RateLimiter>>,
+    /// Per client IP, on the token grant.
+    pub grant: Option<Arc<dyn RateLimiter>>,
+}
+
+fn put(headers: &mut HeaderMap, name: &'static str, v: u64) {
+    headers.insert(name, HeaderValue::from(v));
+}
+
+fn annotate(headers: &mut HeaderMap, d: &Decision) {
+    put(headers, "x-ratelimit-limit", d.limit);
+    put(headers, "x-ratelimit-remaining", d.remaining);
+    put(headers, "x-ratelimit-reset", d.reset_secs);
+}
+
+/// The middleware: refuses with 429 and `Retry-After`, and annotates allowed responses.
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (limiter, key) = if req.uri().path() == "/api/v1/merchant/token/grant" {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        (state.limits.grant.clone(), format!("ip:{ip}"))
+    } else {
+        let merchant = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .and_then(|(_, token)| state.auth.verify(token.trim()));
+        match merchant {
+            Some(m) => (state.limits.api.clone(), format!("merchant:{m}")),
+            None => (None, String::new()),
+        }
+    };
+    let Some(limiter) = limiter else {
+        return next.run(req).await;
+    };
+    let decision = limiter.check(&key);
+    if !decision.allowed {
+        let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+            .with_reason(FailureReason::new(
+                ReasonCode::RateLimitExceeded,
+                format!(
+                    "rate limit exceeded; retry after {} s",
+                    decision.retry_after_secs
+                ),
+                &[],
+            ))
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from(decision.retry_after_secs),
+            )
+            .into_response();
+        annotate(r.headers_mut(), &decision);
+        return r;
+    }
+    let mut response = next.run(req).await;
+    annotate(response.headers_mut(), &decision);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn bucket_allows_a_burst_then_refills_at_the_rate() {
+        let t0 = Instant::now();
+        let mut b = Bucket {
+            tokens: 3.0,
+            at: t0,
+        };
+        for left in [2, 1, 0] {
+            let d = take(&mut b, t0, 2.0, 3.0);
+            assert!(d.allowed);
+            assert_eq!(d.remaining, left);
+        }
+        let d = take(&mut b, t0, 2.0, 3.0);
+        assert!(!d.allowed);
+        assert_eq!(d.retry_after_secs, 1);
+        assert_eq!(d.reset_secs, 2);
+        // Half a second refills one token at 2/s.
+        assert!(take(&mut b, t0 + Duration::from_millis(500), 2.0, 3.0).allowed);
+        assert!(!take(&mut b, t0 + Duration::from_millis(500), 2.0, 3.0).allowed);
+        // Never above the burst.
+        let d = take(&mut b, t0 + Duration::from_secs(60), 2.0, 3.0);
+        assert_eq!(d.remaining, 2);
+    }
+
+    #[test]
+    fn slow_rates_round_retry_after_up() {
+        let t0 = Instant::now();
+        let mut b = Bucket {
+            tokens: 0.0,
+            at: t0,
+        };
+        let d = take(&mut b, t0, 0.1, 1.0);
+        assert_eq!((d.allowed, d.retry_after_secs), (false, 10));
+    }
+}

@@ -1,0 +1,179 @@
+//! Idempotency key rows (contract §8).
+
+use acorn_types::MerchantId;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+
+/// What a claim found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is ours: run the request.
+    Owned,
+    /// The key finished before: send this response again.
+    Replay { status: u16, body: String },
+    /// The key was used for another route or body.
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+}
+
+/// A request asking for a key.
+#[derive(Debug)]
+pub struct KeyRequest<'a> {
+    pub merchant: MerchantId,
+    pub key: &'a str,
+    pub method: &'a str,
+    pub route: &'a str,
+    pub fingerprint: &'a str,
+}
+
+impl Store {
+    /// Claims `req.key` for a request, or reports why it cannot run. `lease` bounds how long
+    /// an unfinished claim blocks retries (a process that died mid-request); `retention` is how
+    /// long a finished key is replayed.
+    pub async fn claim_idempotency_key(
+        &self,
+        req: &KeyRequest<'_>,
+        now: i64,
+        lease: i64,
+        retention: i64,
+    ) -> Result<Claim, StoreError> {
+        let mut tx = self.begin().await?;
+        let merchant = req.merchant.uuid().to_string();
+        // Expired keys are gone for this purpose even before the purge removes them.
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND expires_at <= $3",
+        )
+        .bind(merchant.clone())
+        .bind(req.key.to_owned())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, response_status, \
+             response_body, locked_until, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, NULL, $6, $7, $8) \
+             ON CONFLICT (merchant_id, key) DO NOTHING",
+        )
+        .bind(merchant.clone())
+        .bind(req.key.to_owned())
+        .bind(req.method.to_owned())
+        .bind(req.route.to_owned())
+        .bind(req.fingerprint.to_owned())
+        .bind(now + lease)
+        .bind(now)
+        .bind(now + retention)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            tx.commit().await?;
+            return Ok(Claim::Owned);
+        }
+        let row = sqlx::query(
+            "SELECT method, route, fingerprint, status, response_status, response_body, locked_until \
+             FROM idempotency_keys WHERE merchant_id = $1 AND key = $2",
+        )
+        .bind(merchant.clone())
+        .bind(req.key.to_owned())
+        .fetch_one(&mut *tx)
+        .await?;
+        let same = row.try_get::<String, _>("method")? == req.method
+            && row.try_get::<String, _>("route")? == req.route
+            && row.try_get::<String, _>("fingerprint")? == req.fingerprint;
+        let claim = if !same {
+            Claim::Mismatch
+        } else if row.try_get::<String, _>("status")? == "completed" {
+            Claim::Replay {
+                status: u16::try_from(
+                    row.try_get::<Option<i64>, _>("response_status")?
+                        .unwrap_or(200),
+                )
+                .unwrap_or(200),
+                body: row
+                    .try_get::<Option<String>, _>("response_body")?
+                    .unwrap_or_default(),
+            }
+        } else if row.try_get::<i64, _>("locked_until")? > now {
+            Claim::InFlight
+        } else {
+            // The process that claimed it died before finishing: take the key over.
+            sqlx::query(
+                "UPDATE idempotency_keys SET locked_until = $1 WHERE merchant_id = $2 AND key = $3",
+            )
+            .bind(now + lease)
+            .bind(merchant)
+            .bind(req.key.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            Claim::Owned
+        };
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    /// Stores the final response of a key (outside any change transaction: a refusal or a
+    /// request that changed nothing).
+    pub async fn complete_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write.acquire().await?;
+        complete(&mut conn, merchant, key, status, body).await?;
+        Ok(())
+    }
+
+    /// Forgets a claim whose request failed with a server error (the client may retry).
+    pub async fn release_idempotency_key(
+        &self,
+        merchant: MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND status = 'in_flight'")
+            .bind(merchant.uuid().to_string())
+            .bind(key.to_owned())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes keys past their retention; returns how many.
+    pub async fn purge_idempotency_keys(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// How many keys exist (tests and diagnostics).
+    pub async fn idempotency_key_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+            .fetch_one(&self.read)
+            .await?)
+    }
+}
+
+/// Marks a key completed with its response, on `conn` (inside the change's transaction).
+pub(crate) async fn complete(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status = 'completed', response_status = $1, response_body = $2 \
+         WHERE merchant_id = $3 AND key = $4",
+    )
+    .bind(i64::from(status))
+    .bind(body.to_owned())
+    .bind(merchant.uuid().to_string())
+    .bind(key.to_owned())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
