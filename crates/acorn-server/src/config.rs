@@ -33,6 +33,14 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// Where file bytes are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; `None` means the
+    /// `files` directory inside the data dir.
+    pub file_store: Option<String>,
+    /// How long a signed download link stays valid.
+    pub file_link_ttl: Duration,
+    /// Scheme and authority put in download links (e.g. `https://kyc.example.com`); `None`
+    /// means `http://` plus the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -47,6 +55,9 @@ impl Config {
             token_secret: None,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            file_store: None,
+            file_link_ttl: Duration::from_secs(15 * 60),
+            public_url: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
+use crate::files::{sweep, Files};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
@@ -30,6 +31,7 @@ impl Application {
         }
         let store = Store::open(&config.database_url).await?;
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
+        let files = Files::load(&config, &store).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -37,6 +39,7 @@ impl Application {
         let state = AppState {
             store,
             auth: Arc::new(auth),
+            files: Arc::new(files),
             config: Arc::new(config),
         };
         Ok(Application {
@@ -86,6 +89,10 @@ impl Application {
         let state = self.state.clone();
         let grace = state.config.shutdown_grace;
         let app = router(state.clone());
+        let sweeper = AbortOnDrop(tokio::spawn(sweep::run_periodically(
+            state.files.clone(),
+            state.store.clone(),
+        )));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -111,8 +118,18 @@ impl Application {
                 }
             }
         }
+        drop(sweeper);
         state.store.close().await;
         Ok(())
+    }
+}
+
+/// Stops a background task when the server stops, however it stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::AuthKeys;
 use crate::config::Config;
+use crate::files::Files;
 use crate::store::Store;
 
 /// Shared, cheaply cloned application state.
@@ -13,6 +14,8 @@ pub struct AppState {
     pub store: Store,
     /// Credential and token keys.
     pub auth: Arc<AuthKeys>,
+    /// The file store and download link signer.
+    pub files: Arc<Files>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
 }

@@ -71,6 +71,17 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ACORN_LOG_FORMAT", value_enum, default_value = "pretty")]
     log_format: LogFormatArg,
+    /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
+    /// `<data-dir>/files`.
+    #[arg(long, env = "ACORN_FILE_STORE")]
+    file_store: Option<String>,
+    /// Lifetime of signed file download links, in seconds.
+    #[arg(long, env = "ACORN_FILE_LINK_TTL", default_value_t = 900)]
+    file_link_ttl: u64,
+    /// Scheme and host put in download links (e.g. `https://kyc.example.com`); defaults to
+    /// `http://` plus the request's Host header.
+    #[arg(long, env = "ACORN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +126,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.file_store = args.file_store;
+    config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
+    config.public_url = args.public_url;
     config.token_secret = std::env::var("ACORN_TOKEN_SECRET")
         .ok()
         .map(SecretString::from);

@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per resource.
 
 mod customers;
+mod files;
 mod list_query;
 mod service;
 mod token;
@@ -19,6 +20,9 @@ use crate::state::AppState;
 /// Largest JSON body accepted.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Largest file upload request accepted (each file is at most 5 MiB).
+pub const UPLOAD_BODY_LIMIT: usize = 26 * 1024 * 1024;
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
@@ -33,6 +37,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/customers/{id}",
             get(customers::get).put(customers::update),
         )
+        .route(
+            "/api/v1/customers/{id}/files",
+            post(files::upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
+                .get(files::list),
+        )
+        .route("/api/v1/files/{file_id}/content", get(files::content))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")

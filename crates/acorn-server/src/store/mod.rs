@@ -8,6 +8,7 @@
 
 mod customers;
 pub(crate) mod events;
+mod files;
 mod merchants;
 mod migrate;
 mod sql;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use customers::{ListPage, ListQuery, Page, UpdateOutcome};
+pub use files::StoredFile;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
 
 /// Which engine a store runs on.
