@@ -49,8 +49,10 @@ pub fn default_file_store_url(data_dir: &FsPath) -> anyhow::Result<String> {
 }
 
 impl FileStore {
-    /// Opens `file:///PATH` (created if missing) or `s3://BUCKET/PREFIX` (credentials, region
-    /// and a custom endpoint from the usual `AWS_*` variables; plain-HTTP endpoints allowed).
+    /// Opens `file:///PATH` (created if missing) or `s3://BUCKET/PREFIX[?endpoint=URL]`
+    /// (credentials, region and endpoint from the usual `AWS_*` variables such as
+    /// `AWS_ENDPOINT_URL`, the URL's `endpoint` winning; plain-HTTP endpoints are allowed, for
+    /// MinIO-style servers).
     pub fn open(url: &str) -> anyhow::Result<Self> {
         let parsed = Url::parse(url).context("parsing the file store URL")?;
         match parsed.scheme() {
@@ -74,6 +76,12 @@ impl FileStore {
                     .filter(|b| !b.is_empty())
                     .context("s3:// URL needs a bucket: s3://BUCKET/PREFIX")?;
                 let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                for (key, value) in parsed.query_pairs() {
+                    match key.as_ref() {
+                        "endpoint" => builder = builder.with_endpoint(value),
+                        other => anyhow::bail!("unsupported s3:// URL parameter {other:?} (only `endpoint`)"),
+                    }
+                }
                 if builder
                     .get_config_value(&AmazonS3ConfigKey::Endpoint)
                     .is_some_and(|e| e.starts_with("http://"))
@@ -174,5 +182,7 @@ mod tests {
     fn unknown_schemes_are_refused() {
         assert!(FileStore::open("ftp://host/dir").is_err());
         assert!(FileStore::open("s3:///prefix").is_err());
+        assert!(FileStore::open("s3://bucket/p?secret=x").is_err());
+        assert!(FileStore::open("s3://bucket/p?endpoint=http://127.0.0.1:9").is_ok());
     }
 }

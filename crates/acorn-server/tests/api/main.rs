@@ -11,4 +11,5 @@ mod customers_create;
 mod customers_list;
 mod customers_update;
 mod errors;
+mod files;
 mod store_plans;
