@@ -55,6 +55,14 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// How often expired idempotency keys are purged.
     pub purge_interval: Duration,
+    /// Where file bytes are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; `None` means the
+    /// `files` directory inside the data dir.
+    pub file_store: Option<String>,
+    /// How long a signed download link stays valid.
+    pub file_link_ttl: Duration,
+    /// Scheme and authority put in download links (e.g. `https://kyc.example.com`); `None`
+    /// means `http://` plus the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -81,6 +89,9 @@ impl Config {
             grant_rate_limit: Some((10.0, 30.0)),
             idempotency_retention: Duration::from_secs(24 * 3600),
             purge_interval: Duration::from_secs(600),
+            file_store: None,
+            file_link_ttl: Duration::from_secs(15 * 60),
+            public_url: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use acorn_types::{CustomerId, FailureReason};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde_json::{Map, Value};
@@ -14,14 +14,25 @@ use crate::error::ApiError;
 /// and an object at the top level.
 pub struct JsonObject(pub Map<String, Value>);
 
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type
+fn mime_of(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mime = mime_of(content_type);
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn content_type(req: &Request) -> &str {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }
 
 /// Reads the body bytes, mapping the body-limit rejection to 413.
@@ -56,18 +67,48 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !is_json(content_type) {
+        if !is_json(content_type(&req)) {
             return Err(ApiError::unsupported_media_type(
                 "expected Content-Type: application/json",
             ));
         }
         let bytes = body_bytes(req, state).await?;
         parse_object(&bytes).map(JsonObject)
+    }
+}
+
+/// A `multipart/form-data` body, read part by part by the handler. A request that announces a
+/// body over the upload limit is refused before any of it is read; one without a length is
+/// cut off at the limit while streaming (the route's `DefaultBodyLimit`).
+pub struct MultipartForm(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for MultipartForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if mime_of(content_type(&req)) != "multipart/form-data" {
+            return Err(ApiError::unsupported_media_type(
+                "expected Content-Type: multipart/form-data",
+            ));
+        }
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let limit = crate::routes::UPLOAD_BODY_LIMIT;
+        if announced.is_some_and(|len| len > limit as u64) {
+            return Err(ApiError::payload_too_large(format!(
+                "the request is larger than the {} MiB limit",
+                limit / (1024 * 1024)
+            )));
+        }
+        Multipart::from_request(req, state)
+            .await
+            .map(MultipartForm)
+            .map_err(|_| {
+                ApiError::unsupported_media_type("multipart/form-data needs a boundary parameter")
+            })
     }
 }
 

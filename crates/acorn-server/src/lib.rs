@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod idempotency;
 pub mod jobs;
 pub mod middleware;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
+use crate::files::{sweep, Files};
 use crate::providers::Providers;
 use crate::ratelimit::{Limits, RateLimiter, TokenBuckets};
 use crate::routes::router;
@@ -32,6 +33,7 @@ impl Application {
         }
         let store = Store::open(&config.database_url).await?;
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
+        let files = Files::load(&config, &store).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -52,6 +54,7 @@ impl Application {
             limits,
             store,
             auth: Arc::new(auth),
+            files: Arc::new(files),
             config: Arc::new(config),
             providers,
         };
@@ -107,6 +110,10 @@ impl Application {
             .run_worker
             .then(|| tokio::spawn(crate::jobs::run(state.clone(), worker_stopped)));
         let app = router(state.clone());
+        let sweeper = AbortOnDrop(tokio::spawn(sweep::run_periodically(
+            state.files.clone(),
+            state.store.clone(),
+        )));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -138,8 +145,18 @@ impl Application {
                 tracing::warn!("the worker did not stop in time");
             }
         }
+        drop(sweeper);
         state.store.close().await;
         Ok(())
+    }
+}
+
+/// Stops a background task when the server stops, however it stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::AuthKeys;
 use crate::config::Config;
+use crate::files::Files;
 use crate::providers::Providers;
 use crate::ratelimit::Limits;
 use crate::store::Store;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub store: Store,
     /// Credential and token keys.
     pub auth: Arc<AuthKeys>,
+    /// The file store and download link signer.
+    pub files: Arc<Files>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
     /// The adapter of each provider.

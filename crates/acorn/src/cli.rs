@@ -102,17 +102,17 @@ struct ServeArgs {
         default_value_t = 24.0
     )]
     idempotency_retention_hours: f64,
-}
-
-/// Parses a `--rate-limit`-style value: a positive number per second, or `off`.
-fn rate(flag: &str, value: &str, burst: f64) -> anyhow::Result<Option<(f64, f64)>> {
-    if value.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    match value.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(Some((r, burst.max(1.0)))),
-        _ => anyhow::bail!("{flag} must be a positive number of requests per second, or off"),
-    }
+    /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
+    /// `<data-dir>/files`.
+    #[arg(long, env = "ACORN_FILE_STORE")]
+    file_store: Option<String>,
+    /// Lifetime of signed file download links, in seconds.
+    #[arg(long, env = "ACORN_FILE_LINK_TTL", default_value_t = 900)]
+    file_link_ttl: u64,
+    /// Scheme and host put in download links (e.g. `https://kyc.example.com`); defaults to
+    /// `http://` plus the request's Host header.
+    #[arg(long, env = "ACORN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +157,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.file_store = args.file_store;
+    config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
+    config.public_url = args.public_url;
     config.token_secret = std::env::var("ACORN_TOKEN_SECRET")
         .ok()
         .map(SecretString::from);
@@ -201,6 +204,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Parses a `--rate-limit`-style value: a positive number per second, or `off`.
+fn rate(flag: &str, value: &str, burst: f64) -> anyhow::Result<Option<(f64, f64)>> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match value.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(Some((r, burst.max(1.0)))),
+        _ => anyhow::bail!("{flag} must be a positive number of requests per second, or off"),
+    }
 }
 
 fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {

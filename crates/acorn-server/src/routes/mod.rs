@@ -4,6 +4,7 @@ mod balances;
 mod body;
 mod customers;
 mod events;
+mod files;
 mod list_query;
 mod registrations;
 mod sandbox;
@@ -25,6 +26,9 @@ use crate::state::AppState;
 
 /// Largest JSON body accepted.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Largest file upload request accepted (each file is at most 5 MiB).
+pub const UPLOAD_BODY_LIMIT: usize = 26 * 1024 * 1024;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
@@ -71,6 +75,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers/{id}/sync", post(sync::sync))
         .route("/api/v1/customers/{id}/sync-attempts", get(sync::attempts))
         .route("/api/v1/customers/{id}/balances", get(balances::balances))
+        .route(
+            "/api/v1/customers/{id}/files",
+            post(files::upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
+                .get(files::list),
+        )
+        .route("/api/v1/files/{file_id}/content", get(files::content))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")

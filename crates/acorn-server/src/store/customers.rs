@@ -229,7 +229,8 @@ pub(crate) async fn adjust_counts(
 }
 
 impl Store {
-    fn lock_suffix(&self) -> &'static str {
+    /// `FOR UPDATE` where the engine needs it to lock the rows a transaction reads.
+    pub(super) fn lock_suffix(&self) -> &'static str {
         match self.dialect {
             Dialect::Postgres => " FOR UPDATE",
             Dialect::Sqlite => "",

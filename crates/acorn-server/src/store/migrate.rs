@@ -27,6 +27,7 @@ macro_rules! migrations {
 migrations! {
     1 => "0001_init.sql",
     2 => "0002_registrations.sql",
+    3 => "0003_files.sql",
     4 => "0004_sync_ledger.sql",
     5 => "0005_idempotency.sql",
 }

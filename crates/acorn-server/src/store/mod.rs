@@ -8,6 +8,7 @@
 
 mod customers;
 pub mod events;
+mod files;
 pub mod idempotency;
 pub mod jobs;
 mod ledger;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use customers::{ListPage, ListQuery, Page, RegistrationFilter, UpdateOutcome};
+pub use files::StoredFile;
 pub use ledger::BUCKETS;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
 pub use registrations::{RegistrationKey, SetState};

@@ -676,7 +676,6 @@ impl Store {
     /// After a document upload (inside its transaction): every registration of the customer
     /// whose documents are `required` becomes `submitted`, and sandbox registrations get a step
     /// scheduled at `step_at` to review them.
-    #[allow(dead_code)] // Called by the KYC file upload, which lands separately.
     pub(crate) async fn documents_uploaded(
         conn: &mut AnyConnection,
         merchant: MerchantId,

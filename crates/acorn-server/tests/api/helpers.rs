@@ -1,12 +1,14 @@
 //! `spawn_app()`: the real server on port 0 with its own fresh database, and one helper per
 //! endpoint.
 
+use std::path::Path;
 use std::time::Duration;
 
 use acorn_server::auth::create_merchant;
 use acorn_server::state::AppState;
 use acorn_server::{Application, Config};
 use reqwest::header::HeaderMap;
+use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -208,21 +210,7 @@ impl TestApp {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text)
-                .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}"))
-        };
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        decode(req.send().await.expect("request")).await
     }
 
     pub async fn grant(&self, client_id: &str, client_secret: &str) -> Resp {
@@ -371,6 +359,122 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// A multipart upload form: an optional `file_type` part, then one `file` part per
+/// `(file name, bytes)`.
+pub fn file_form(file_type: Option<&str>, files: &[(&str, &[u8])]) -> Form {
+    // Names go as given (reqwest would percent-encode the slashes of `../x`).
+    let mut form = Form::new().percent_encode_noop();
+    if let Some(t) = file_type {
+        form = form.text("file_type", t.to_owned());
+    }
+    for (name, bytes) in files {
+        form = form.part(
+            "file",
+            Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    form
+}
+
+/// A raw (non-JSON) response body.
+pub struct Download {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Download {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    pub async fn upload_form_as(&self, token: &str, customer: &str, form: Form) -> Resp {
+        let url = format!("{}/api/v1/customers/{customer}/files", self.base);
+        let res = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await;
+        decode(res.expect("upload request")).await
+    }
+
+    pub async fn upload_as(
+        &self,
+        token: &str,
+        customer: &str,
+        file_type: &str,
+        files: &[(&str, &[u8])],
+    ) -> Resp {
+        self.upload_form_as(token, customer, file_form(Some(file_type), files))
+            .await
+    }
+
+    pub async fn upload(&self, customer: &str, file_type: &str, files: &[(&str, &[u8])]) -> Resp {
+        self.upload_as(&self.merchant.token, customer, file_type, files)
+            .await
+    }
+
+    pub async fn list_files_as(&self, token: &str, customer: &str) -> Resp {
+        let path = format!("/api/v1/customers/{customer}/files");
+        self.send(Method::GET, &path, None, Some(token), &[]).await
+    }
+
+    pub async fn list_files(&self, customer: &str) -> Resp {
+        self.list_files_as(&self.merchant.token, customer).await
+    }
+
+    /// Fetches a download link, with no bearer token.
+    pub async fn download(&self, url: &str) -> Download {
+        let res = self.http.get(url).send().await.expect("download request");
+        Download {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            bytes: res.bytes().await.expect("download body").to_vec(),
+        }
+    }
+
+    /// Every object in the default local file store, as a path relative to it.
+    pub fn stored_objects(&self) -> Vec<String> {
+        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else {
+                    let rel = path.strip_prefix(root).expect("inside the store");
+                    out.push(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let root = self.config.data_dir.join("files");
+        let mut out = Vec::new();
+        walk(&root, &root, &mut out);
+        out.sort();
+        out
+    }
+}
+
+/// Reads a response whose body is JSON (or empty).
+pub async fn decode(res: reqwest::Response) -> Resp {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}"))
+    };
+    Resp {
+        status,
+        headers,
+        body,
     }
 }
 

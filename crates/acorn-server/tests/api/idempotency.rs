@@ -315,3 +315,38 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    a_retried_upload_stores_its_files_once,
+    none,
+    |app: TestApp| async move {
+        let id = app.customer(json!({"email": "up@example.com"})).await;
+        let pdf = b"%PDF-1.7\nhello".to_vec();
+        let mut bodies = vec![];
+        for _ in 0..2 {
+            // Each try builds its form anew, with a new random boundary.
+            let form = crate::helpers::file_form(Some("PASSPORT"), &[("p.pdf", &pdf)]);
+            let res = app
+                .http
+                .post(format!("{}/api/v1/customers/{id}/files", app.base))
+                .bearer_auth(&app.merchant.token)
+                .header("idempotency-key", "upload-1")
+                .multipart(form)
+                .send()
+                .await
+                .expect("send");
+            bodies.push((
+                res.status().as_u16(),
+                res.headers().get("idempotent-replayed").is_some(),
+                res.text().await.expect("body"),
+            ));
+        }
+        assert_eq!((bodies[0].0, bodies[0].1), (201, false));
+        assert_eq!((bodies[1].0, bodies[1].1), (201, true));
+        assert_eq!(bodies[0].2, bodies[1].2);
+        assert_eq!(
+            app.list_files(&id).await.data().as_array().map(Vec::len),
+            Some(1)
+        );
+    }
+);

@@ -11,6 +11,7 @@ mod customers_create;
 mod customers_list;
 mod customers_update;
 mod errors;
+mod files;
 mod idempotency;
 mod registrations;
 mod store_plans;

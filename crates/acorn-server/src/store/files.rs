@@ -1,0 +1,159 @@
+//! File metadata rows (contract §4.7); the bytes live in the file store (`crate::files`).
+
+use std::collections::HashSet;
+
+use acorn_types::{CustomerId, FileId, FileType, MerchantId};
+use anyhow::Context;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::sql::Sql;
+use super::{Store, StoreError};
+
+const COLUMNS: &str = "id, file_type, name, content_type, size, sha256, created_at";
+
+/// A stored file's metadata.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Its id (also its object key, under its merchant).
+    pub id: FileId,
+    /// The document kind.
+    pub file_type: FileType,
+    /// Display name (never a path).
+    pub name: String,
+    /// Detected content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// Upload time, microseconds since the epoch.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for StoredFile {
+    // The name may carry a person's name: keep it out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredFile")
+            .field("id", &self.id)
+            .field("file_type", &self.file_type)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+fn uuid_text(id: uuid::Uuid) -> String {
+    id.to_string()
+}
+
+fn file_from_row(row: &AnyRow) -> anyhow::Result<StoredFile> {
+    let id: String = row.try_get("id")?;
+    let file_type: String = row.try_get("file_type")?;
+    Ok(StoredFile {
+        id: FileId::parse(&id).context("stored file id")?,
+        file_type: FileType::parse(&file_type).context("stored file type")?,
+        name: row.try_get("name")?,
+        content_type: row.try_get("content_type")?,
+        size: u64::try_from(row.try_get::<i64, _>("size")?).context("stored file size")?,
+        sha256: row.try_get("sha256")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Records a customer's new files, all in one transaction that first locks the customer
+    /// row. `NotFound` when the merchant has no such customer.
+    pub async fn insert_files(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+        files: &[StoredFile],
+        review_step_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        Self::fetch_customer(&mut tx, merchant, customer, self.lock_suffix())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut sql = Sql::new(
+            "INSERT INTO files (id, merchant_id, customer_id, file_type, name, content_type, size, sha256, created_at) VALUES ",
+        );
+        for (i, f) in files.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(uuid_text(f.id.uuid())).push(", ");
+            sql.bind(uuid_text(merchant.uuid())).push(", ");
+            sql.bind(uuid_text(customer.uuid())).push(", ");
+            sql.bind(f.file_type.as_str().to_owned()).push(", ");
+            sql.bind(f.name.clone()).push(", ");
+            sql.bind(f.content_type.clone()).push(", ");
+            sql.bind(i64::try_from(f.size).context("file size")?)
+                .push(", ");
+            sql.bind(f.sha256.clone()).push(", ");
+            sql.bind(f.created_at).push(")");
+        }
+        let (text, args) = sql.into_parts();
+        sqlx::query_with(&text, args).execute(&mut *tx).await?;
+        // Documents the providers asked for are now submitted (DOCUMENT_REQUIRED → DOCUMENT_PENDING).
+        let now = files
+            .first()
+            .map_or_else(super::now_micros, |f| f.created_at);
+        Self::documents_uploaded(&mut tx, merchant, customer, review_step_at, now).await?;
+        tx.commit().await?;
+        self.wake_worker();
+        Ok(())
+    }
+
+    /// A customer's files, newest first. `NotFound` when the merchant has no such customer.
+    pub async fn list_files(
+        &self,
+        merchant: MerchantId,
+        customer: CustomerId,
+    ) -> Result<Vec<StoredFile>, StoreError> {
+        if !self.customer_exists(merchant, customer).await? {
+            return Err(StoreError::NotFound);
+        }
+        let text = format!(
+            "SELECT {COLUMNS} FROM files WHERE merchant_id = $1 AND customer_id = $2 ORDER BY id DESC"
+        );
+        let rows = sqlx::query(&text)
+            .bind(uuid_text(merchant.uuid()))
+            .bind(uuid_text(customer.uuid()))
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(file_from_row)
+            .collect::<anyhow::Result<_>>()?)
+    }
+
+    /// A file and its owner, whoever that is (for signed links, which are their own
+    /// authority).
+    pub async fn file_by_id(
+        &self,
+        id: FileId,
+    ) -> Result<Option<(MerchantId, StoredFile)>, StoreError> {
+        let text = format!("SELECT merchant_id, {COLUMNS} FROM files WHERE id = $1");
+        let row = sqlx::query(&text)
+            .bind(uuid_text(id.uuid()))
+            .fetch_optional(&self.read)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let merchant: String = row.try_get("merchant_id")?;
+        let merchant = MerchantId::parse(&merchant).context("stored merchant id")?;
+        Ok(Some((merchant, file_from_row(&row)?)))
+    }
+
+    /// Which of `ids` have a metadata row (for the orphan sweep).
+    pub async fn existing_file_ids(&self, ids: &[FileId]) -> Result<HashSet<FileId>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let texts: Vec<String> = ids.iter().map(|id| uuid_text(id.uuid())).collect();
+        let mut sql = Sql::new("SELECT id FROM files WHERE id IN ");
+        sql.bind_list(&texts);
+        let (text, args) = sql.into_parts();
+        let found: Vec<String> = sqlx::query_scalar_with(&text, args)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(found.iter().filter_map(|s| FileId::parse(s).ok()).collect())
+    }
+}
