@@ -126,6 +126,29 @@ async fn registration_id(
     Ok((id, existing))
 }
 
+/// The existing registration's provider data with `new` merged in (what the provider sees).
+fn merged_data(existing: Option<Registration>, new: &Map<String, Value>) -> Map<String, Value> {
+    let mut merged = existing.and_then(|r| r.provider_data).unwrap_or_default();
+    merged.extend(new.clone());
+    merged
+}
+
+/// What the adapter is told about `key`'s registration.
+fn request<'a>(
+    key: &RegistrationKey,
+    id: RegistrationId,
+    customer: &'a acorn_types::Customer,
+    provider_data: &'a Map<String, Value>,
+) -> RegistrationRequest<'a> {
+    RegistrationRequest {
+        provider: key.provider,
+        registration_id: id,
+        role: key.role,
+        customer,
+        provider_data,
+    }
+}
+
 fn step_at(state: &AppState, adapter: &dyn ProviderAdapter, now: i64) -> Option<i64> {
     let delay = i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2);
     adapter.simulated().then_some(now + delay)
@@ -172,17 +195,9 @@ pub async fn submit(
         )));
     }
     let adapter = adapter(&state, provider)?;
-    let mut merged = existing.and_then(|r| r.provider_data).unwrap_or_default();
-    merged.extend(data.clone());
-    let req = RegistrationRequest {
-        provider,
-        registration_id: id,
-        role,
-        customer: &current,
-        provider_data: &merged,
-    };
+    let merged = merged_data(existing, &data);
     let response = adapter
-        .submit(&req)
+        .submit(&request(&key, id, &current, &merged))
         .await
         .map_err(|e| provider_failure(provider, e))?;
     let now = now_micros();
@@ -233,17 +248,9 @@ pub async fn populate(
     };
     let (id, existing) = registration_id(&state, &key).await?;
     let adapter = adapter(&state, provider)?;
-    let mut merged = existing.and_then(|r| r.provider_data).unwrap_or_default();
-    merged.extend(extra.clone());
-    let req = RegistrationRequest {
-        provider,
-        registration_id: id,
-        role,
-        customer: &current,
-        provider_data: &merged,
-    };
+    let merged = merged_data(existing, &extra);
     let response = adapter
-        .populate(&req)
+        .populate(&request(&key, id, &current, &merged))
         .await
         .map_err(|e| provider_failure(provider, e))?;
     let regs = state

@@ -10,7 +10,7 @@ use acorn_types::{
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::customers::adjust_counts;
 use super::events::{insert_event, CATEGORY_REGISTRATION};
@@ -400,7 +400,68 @@ pub fn is_active(status: RegistrationStatus) -> bool {
     )
 }
 
+/// Merges `extra` into the registration's provider data (new keys win).
+fn merge_data(reg: &mut Registration, extra: Map<String, Value>) {
+    let mut data = reg.provider_data.take().unwrap_or_default();
+    data.extend(extra);
+    reg.provider_data = Some(data);
+}
+
+/// Writes a changed registration (inserting it when it did not exist) and records the change.
+async fn save_change(
+    conn: &mut AnyConnection,
+    key: &RegistrationKey,
+    existing: Option<&Registration>,
+    reg: &mut Registration,
+    fills: &CustomerFills,
+    now: i64,
+) -> Result<(), StoreError> {
+    reg.updated_at = format_time(now);
+    save(conn, key, reg, existing.is_none(), now).await?;
+    after_change(conn, key, existing.map(|r| r.status), reg, fills, now).await
+}
+
+/// Every registration of one customer, oldest first.
+async fn all_of(
+    conn: &mut AnyConnection,
+    customer: CustomerId,
+) -> Result<Vec<Registration>, StoreError> {
+    Ok(registrations_of(conn, &[customer.uuid().to_string()])
+        .await?
+        .into_values()
+        .flatten()
+        .collect())
+}
+
 impl Store {
+    /// Opens a write transaction on `key`'s registration: the customer and the registration are
+    /// locked; returns the existing registration and the one to edit (a new one with
+    /// `status_if_new` and `id` when there was none).
+    async fn open_registration(
+        &self,
+        key: &RegistrationKey,
+        id: RegistrationId,
+        status_if_new: RegistrationStatus,
+        now: i64,
+    ) -> Result<
+        (
+            Transaction<'static, Any>,
+            Option<Registration>,
+            Registration,
+        ),
+        StoreError,
+    > {
+        let mut tx = self.begin().await?;
+        Self::fetch_customer(&mut tx, key.merchant, key.customer, self.for_update())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let existing = find(&mut tx, key, self.for_update()).await?;
+        let reg = existing
+            .clone()
+            .unwrap_or_else(|| new_registration(id, key, status_if_new, now));
+        Ok((tx, existing, reg))
+    }
+
     fn for_update(&self) -> &'static str {
         match self.dialect {
             Dialect::Postgres => " FOR UPDATE",
@@ -450,11 +511,9 @@ impl Store {
         first_step_at: Option<i64>,
         now: i64,
     ) -> Result<Vec<Registration>, StoreError> {
-        let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, key.merchant, key.customer, self.for_update())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let existing = find(&mut tx, key, self.for_update()).await?;
+        let (mut tx, existing, mut reg) = self
+            .open_registration(key, id, RegistrationStatus::Submitted, now)
+            .await?;
         if let Some(reg) = &existing {
             if is_active(reg.status) {
                 return Err(StoreError::Conflict(format!(
@@ -463,13 +522,7 @@ impl Store {
                 )));
             }
         }
-        let previous = existing.as_ref().map(|r| r.status);
-        let mut reg = existing
-            .clone()
-            .unwrap_or_else(|| new_registration(id, key, RegistrationStatus::Submitted, now));
-        let mut data = reg.provider_data.take().unwrap_or_default();
-        data.extend(provider_data);
-        reg.provider_data = Some(data);
+        merge_data(&mut reg, provider_data);
         reg.status = RegistrationStatus::Submitted;
         reg.provider_response = Some(provider_response);
         reg.rejection_reason = None;
@@ -477,9 +530,15 @@ impl Store {
         reg.documents = DocumentsState::None;
         reg.manual_review = false;
         reg.missing_fields.clear();
-        reg.updated_at = format_time(now);
-        save(&mut tx, key, &reg, existing.is_none(), now).await?;
-        after_change(&mut tx, key, previous, &reg, &CustomerFills::default(), now).await?;
+        save_change(
+            &mut tx,
+            key,
+            existing.as_ref(),
+            &mut reg,
+            &CustomerFills::default(),
+            now,
+        )
+        .await?;
         if let Some(at) = first_step_at {
             enqueue(
                 &mut tx,
@@ -491,12 +550,7 @@ impl Store {
             )
             .await?;
         }
-        let mut all: Vec<Registration> =
-            registrations_of(&mut tx, &[key.customer.uuid().to_string()])
-                .await?
-                .into_values()
-                .flatten()
-                .collect();
+        let mut all = all_of(&mut tx, key.customer).await?;
         all.sort_by_key(|r| r.id != reg.id);
         crate::idempotency::record(&mut tx, &all).await?;
         tx.commit().await?;
@@ -514,27 +568,21 @@ impl Store {
         provider_response: Value,
         now: i64,
     ) -> Result<Vec<Registration>, StoreError> {
-        let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, key.merchant, key.customer, self.for_update())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let existing = find(&mut tx, key, self.for_update()).await?;
-        let previous = existing.as_ref().map(|r| r.status);
-        let mut reg = existing
-            .clone()
-            .unwrap_or_else(|| new_registration(id, key, RegistrationStatus::NotSubmitted, now));
-        let mut data = reg.provider_data.take().unwrap_or_default();
-        data.extend(extra);
-        reg.provider_data = Some(data);
+        let (mut tx, existing, mut reg) = self
+            .open_registration(key, id, RegistrationStatus::NotSubmitted, now)
+            .await?;
+        merge_data(&mut reg, extra);
         reg.provider_response = Some(provider_response);
-        reg.updated_at = format_time(now);
-        save(&mut tx, key, &reg, existing.is_none(), now).await?;
-        after_change(&mut tx, key, previous, &reg, &CustomerFills::default(), now).await?;
-        let all = registrations_of(&mut tx, &[key.customer.uuid().to_string()])
-            .await?
-            .into_values()
-            .flatten()
-            .collect();
+        save_change(
+            &mut tx,
+            key,
+            existing.as_ref(),
+            &mut reg,
+            &CustomerFills::default(),
+            now,
+        )
+        .await?;
+        let all = all_of(&mut tx, key.customer).await?;
         crate::idempotency::record(&mut tx, &all).await?;
         tx.commit().await?;
         Ok(all)
@@ -548,15 +596,9 @@ impl Store {
         change: &SetState,
         now: i64,
     ) -> Result<Registration, StoreError> {
-        let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, key.merchant, key.customer, self.for_update())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let existing = find(&mut tx, key, self.for_update()).await?;
-        let previous = existing.as_ref().map(|r| r.status);
-        let mut reg = existing
-            .clone()
-            .unwrap_or_else(|| new_registration(RegistrationId::new(), key, change.status, now));
+        let (mut tx, existing, mut reg) = self
+            .open_registration(key, RegistrationId::new(), change.status, now)
+            .await?;
         reg.status = change.status;
         if let Some(reason) = &change.rejection_reason {
             reg.rejection_reason = reason.clone();
@@ -578,9 +620,7 @@ impl Store {
         } else {
             CustomerFills::default()
         };
-        reg.updated_at = format_time(now);
-        save(&mut tx, key, &reg, existing.is_none(), now).await?;
-        after_change(&mut tx, key, previous, &reg, &fills, now).await?;
+        save_change(&mut tx, key, existing.as_ref(), &mut reg, &fills, now).await?;
         crate::idempotency::record(&mut tx, &reg).await?;
         tx.commit().await?;
         Ok(reg)
