@@ -4,12 +4,13 @@
 use std::time::Instant;
 
 use acorn_types::{FailureReason, ReasonCode};
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{default_message, envelope_response, ApiError, InternalFailure};
+use crate::state::AppState;
 
 /// The id of the request being served (the client's `X-Request-Id` if it sent a sane one).
 #[derive(Clone, Debug)]
@@ -26,7 +27,7 @@ fn client_request_id(value: Option<&HeaderValue>) -> Option<String> {
 }
 
 /// Wraps every request: assigns the id, normalises error bodies, logs the outcome.
-pub async fn observe(mut req: Request, next: Next) -> Response {
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = client_request_id(req.headers().get(REQUEST_ID))
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -49,7 +50,11 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency = started.elapsed();
+    state
+        .metrics
+        .observe(method.as_str(), &route, status, latency);
+    let latency_ms = latency.as_secs_f64() * 1000.0;
     tracing::info!(
         target: "acorn::request",
         %method, route, status, latency_ms, request_id, oak_version = oak_version.as_deref(),

@@ -51,6 +51,7 @@ impl Application {
             grant: limiter(config.grant_rate_limit),
         };
         let state = AppState {
+            metrics: Default::default(),
             limits,
             store,
             auth: Arc::new(auth),

@@ -24,4 +24,6 @@ pub struct AppState {
     pub providers: Providers,
     /// Rate limiters.
     pub limits: Limits,
+    /// Request metrics for `/metrics`.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }

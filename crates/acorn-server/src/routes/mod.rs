@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/api/health", get(service::health))
+        .route("/metrics", get(crate::metrics::endpoint))
         .route("/api/v1/merchant/token/grant", post(token::grant))
         .route(
             "/api/v1/customers",
@@ -94,6 +95,6 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(axum::middleware::from_fn(observe))
+        .layer(from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

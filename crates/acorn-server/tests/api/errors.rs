@@ -73,4 +73,19 @@ both_stores! {
         let h = app.send(Method::GET, "/api/health", None, None, &[]).await;
         h.assert_error(503, "service_unavailable");
     }
+
+    async fn metrics_count_requests_by_route_template(app) {
+        let id = app.customer(json!({"email": "metrics@example.com"})).await;
+        app.get_customer(&id).await;
+        app.get_customer("cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f").await;
+        let res = app.http.get(format!("{}/metrics", app.base)).send().await.expect("send");
+        assert_eq!(res.status().as_u16(), 200);
+        assert!(res.headers()["content-type"].to_str().expect("type").starts_with("text/plain"));
+        let text = res.text().await.expect("text");
+        assert!(text.contains("acorn_http_requests_total{method=\"GET\",route=\"/api/v1/customers/{id}\",status=\"200\"} 1"), "{text}");
+        assert!(text.contains("route=\"/api/v1/customers/{id}\",status=\"404\"} 1"), "{text}");
+        assert!(text.contains("acorn_http_request_duration_seconds_bucket"));
+        assert!(!text.contains(id.trim_start_matches("cus_")), "no ids in metrics");
+        assert!(!text.contains("metrics@example.com"));
+    }
 }
