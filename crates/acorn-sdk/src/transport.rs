@@ -262,6 +262,7 @@ impl Inner {
         let mut req = self
             .http
             .request(call.method.clone(), url)
+            .timeout(self.timeout)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header("oak-version", OAK_VERSION);
         if let Some(token) = token {
