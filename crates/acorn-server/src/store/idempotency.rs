@@ -41,19 +41,13 @@ impl Store {
     ) -> Result<Claim, StoreError> {
         let mut tx = self.begin().await?;
         let merchant = req.merchant.uuid().to_string();
-        // Expired keys are gone for this purpose even before the purge removes them.
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND expires_at <= $3",
-        )
-        .bind(merchant.clone())
-        .bind(req.key.to_owned())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, response_status, \
              response_body, locked_until, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, NULL, $6, $7, $8) \
-             ON CONFLICT (merchant_id, key) DO NOTHING",
+             ON CONFLICT (merchant_id, key) DO UPDATE SET method = excluded.method, route = excluded.route, \
+             fingerprint = excluded.fingerprint, status = 'in_flight', response_status = NULL, response_body = NULL, \
+             locked_until = excluded.locked_until, created_at = excluded.created_at, expires_at = excluded.expires_at \
+             WHERE idempotency_keys.expires_at <= excluded.created_at",
         )
         .bind(merchant.clone())
         .bind(req.key.to_owned())
@@ -66,6 +60,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        // 1 row: a new key, or an expired one (not yet purged) taken over.
         if inserted == 1 {
             tx.commit().await?;
             return Ok(Claim::Owned);

@@ -350,3 +350,52 @@ on_both!(
         );
     }
 );
+
+fn expiring_unpurged(c: &mut Config) {
+    c.idempotency_retention = Duration::from_millis(200);
+    c.purge_interval = Duration::from_secs(3600);
+}
+
+on_both!(
+    an_expired_key_not_yet_purged_runs_again,
+    expiring_unpurged,
+    |app: TestApp| async move {
+        let t = app.merchant.token.clone();
+        let first = post_keyed(
+            &app,
+            &t,
+            "/api/v1/customers",
+            &json!({"email": "a1@example.com"}),
+            "reuse",
+        )
+        .await;
+        assert_eq!(first.status, 200);
+        // Past the retention window (the purge has not run) the key is free: even another body runs.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = post_keyed(
+            &app,
+            &t,
+            "/api/v1/customers",
+            &json!({"email": "a2@example.com"}),
+            "reuse",
+        )
+        .await;
+        assert_eq!(
+            (second.status, second.header("idempotent-replayed")),
+            (200, None)
+        );
+        assert_ne!(second.data()["id"], first.data()["id"]);
+        let third = post_keyed(
+            &app,
+            &t,
+            "/api/v1/customers",
+            &json!({"email": "a2@example.com"}),
+            "reuse",
+        )
+        .await;
+        assert_eq!(
+            (third.body.clone(), third.header("idempotent-replayed")),
+            (second.body.clone(), Some("true"))
+        );
+    }
+);
