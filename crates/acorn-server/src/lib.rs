@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod providers;
 pub mod ratelimit;
 pub mod routes;

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/api/health", get(service::health))
         .route("/metrics", get(crate::metrics::endpoint))
+        .route("/openapi.json", get(crate::openapi::endpoint))
         .route("/api/v1/merchant/token/grant", post(token::grant))
         .route(
             "/api/v1/customers",

@@ -88,4 +88,14 @@ both_stores! {
         assert!(!text.contains(id.trim_start_matches("cus_")), "no ids in metrics");
         assert!(!text.contains("metrics@example.com"));
     }
+
+    async fn openapi_document_is_served_without_auth(app) {
+        let res = app.http.get(format!("{}/openapi.json", app.base)).send().await.expect("send");
+        assert_eq!(res.status().as_u16(), 200);
+        let doc: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(doc["openapi"], "3.1.0");
+        for path in ["/api/v1/customers", "/api/v1/customers/{id}/sync", "/api/v1/provider-registration/{id}/submit"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+    }
 }
