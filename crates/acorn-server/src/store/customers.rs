@@ -296,16 +296,20 @@ impl Store {
             sql.push(", ");
             bind_value(&mut sql, spec.kind, value);
         }
-        sql.push(")");
+        // A new customer has no registrations: the inserted row is the whole customer.
+        // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
+        sql.push(") RETURNING ").push(&COLUMNS);
 
         let mut tx = self.begin().await?;
         let (text, args) = sql.into_parts();
-        sqlx::query_with(&text, args)
-            .execute(&mut *tx)
+        let rows = sqlx::query_with(&text, args)
+            .fetch_all(&mut *tx)
             .await
             .on_unique_violation("email")?;
-        let customer = Self::fetch_customer(&mut tx, merchant, id, "")
-            .await?
+        let customer = rows
+            .first()
+            .map(customer_from_row)
+            .transpose()?
             .ok_or(StoreError::NotFound)?;
         adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
         let data = serde_json::to_value(&customer).context("encoding event")?;

@@ -100,8 +100,21 @@ impl Store {
         }))
     }
 
-    /// Whether the merchant still exists (tokens of deleted merchants stop working).
+    /// Whether the merchant still exists (tokens of deleted merchants stop working). Every
+    /// authenticated request asks, so a positive answer is remembered for a few seconds; a
+    /// deletion through this process is seen at once, through another within that time.
     pub async fn merchant_exists(&self, id: MerchantId) -> Result<bool, StoreError> {
+        if self.known_merchants.fresh(id) {
+            return Ok(true);
+        }
+        let exists = self.merchant_exists_uncached(id).await?;
+        if exists {
+            self.known_merchants.remember(id);
+        }
+        Ok(exists)
+    }
+
+    async fn merchant_exists_uncached(&self, id: MerchantId) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM merchants WHERE id = $1")
             .bind(id.uuid().to_string())
             .fetch_optional(&self.read)
@@ -111,6 +124,7 @@ impl Store {
 
     /// Deletes a merchant that owns nothing (operator use and tests).
     pub async fn delete_merchant(&self, id: MerchantId) -> Result<(), StoreError> {
+        self.known_merchants.forget(id);
         let done = sqlx::query("DELETE FROM merchants WHERE id = $1")
             .bind(id.uuid().to_string())
             .execute(&self.write)
@@ -119,5 +133,38 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+}
+
+/// Merchants recently seen to exist, each for [`KnownMerchants::TTL`].
+#[derive(Debug, Default)]
+pub(crate) struct KnownMerchants(
+    std::sync::Mutex<std::collections::HashMap<MerchantId, std::time::Instant>>,
+);
+
+impl KnownMerchants {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn fresh(&self, id: MerchantId) -> bool {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).copied())
+            .is_some_and(|at| at.elapsed() < Self::TTL)
+    }
+
+    fn remember(&self, id: MerchantId) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 10_000 {
+                m.retain(|_, at| at.elapsed() < Self::TTL);
+            }
+            m.insert(id, std::time::Instant::now());
+        }
+    }
+
+    fn forget(&self, id: MerchantId) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&id);
+        }
     }
 }

@@ -97,6 +97,8 @@ pub struct Store {
     read: AnyPool,
     /// Wakes this process's job worker when a job is committed.
     job_notify: std::sync::Arc<tokio::sync::Notify>,
+    /// Merchants recently seen to exist (saves a query per authenticated request).
+    known_merchants: std::sync::Arc<merchants::KnownMerchants>,
 }
 
 impl std::fmt::Debug for Store {
@@ -126,6 +128,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 job_notify: Default::default(),
+                known_merchants: Default::default(),
             }
         } else {
             anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
@@ -161,6 +164,7 @@ impl Store {
             write,
             read,
             job_notify: Default::default(),
+            known_merchants: Default::default(),
         })
     }
 
