@@ -56,7 +56,7 @@ impl RetryOptions {
 pub enum Outcome {
     /// The server answered with this non-2xx status.
     Status(u16),
-    /// The connection could not be made or broke before a response arrived.
+    /// The connection could not be made, or broke before the whole response arrived.
     ConnectionError,
     /// No response within the per-request timeout. Not retried: the server may still be working
     /// on it, and repeating slow requests multiplies the caller's wait.

@@ -184,8 +184,13 @@ impl Inner {
             let (outcome, retry_after, error) = match result {
                 Ok(resp) if resp.status().is_success() => {
                     let status = resp.status();
-                    let body = resp.bytes().await.map_err(|e| self.classify(e).1)?;
-                    return Ok((status, body));
+                    match resp.bytes().await {
+                        Ok(body) => return Ok((status, body)),
+                        Err(e) => {
+                            let (outcome, error) = self.classify_body_error(e);
+                            (outcome, None, error)
+                        }
+                    }
                 }
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !refreshed_after_401 => {
                     if let Some(stale) = token.as_ref() {
@@ -238,6 +243,18 @@ impl Inner {
             retry_after,
             OakError::api(status, headers, &body),
         )
+    }
+
+    /// A success whose body broke off (connection reset or closed mid-answer) is as lost as an
+    /// answer that never came: the server may have acted, the caller cannot know the result.
+    /// It is retried like a connection error — safe, since every POST repeats its
+    /// `Idempotency-Key` and gets the stored answer back.
+    fn classify_body_error(&self, e: reqwest::Error) -> (Outcome, OakError) {
+        if e.is_timeout() {
+            (Outcome::Timeout, OakError::Timeout(self.timeout))
+        } else {
+            (Outcome::ConnectionError, OakError::Network(e))
+        }
     }
 
     fn classify(&self, e: reqwest::Error) -> (Outcome, OakError) {
