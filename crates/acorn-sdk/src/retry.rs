@@ -79,6 +79,10 @@ pub const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
 /// Decides whether to retry after a failed attempt.
 ///
+/// Retried: [`RETRYABLE_STATUSES`], connection errors, and a 409 that carries `Retry-After`
+/// (Acorn's answer when the first attempt of the same `Idempotency-Key` is still running).
+/// Never retried: other statuses, timeouts, anything else.
+///
 /// - `retries_done`: how many retries were already made for this request (0 after the first
 ///   attempt failed).
 /// - `outcome`: how the attempt failed.
@@ -111,18 +115,27 @@ pub fn decide(
     if retries_done >= options.max_retries {
         return RetryDecision::Stop;
     }
-    match outcome {
-        Outcome::Status(s) if RETRYABLE_STATUSES.contains(&s) => {
-            if let Some(secs) = retry_after.and_then(|v| v.trim().parse::<u64>().ok()) {
-                let wait = Duration::from_secs(secs);
-                return if wait <= options.max_delay {
-                    RetryDecision::RetryAfter(wait)
-                } else {
-                    RetryDecision::Stop
-                };
-            }
-            RetryDecision::RetryAfter(backoff(retries_done, options, jitter))
+    let retry_after_secs = retry_after.and_then(|v| v.trim().parse::<u64>().ok());
+    let wait_for = |secs: u64| {
+        let wait = Duration::from_secs(secs);
+        if wait <= options.max_delay {
+            RetryDecision::RetryAfter(wait)
+        } else {
+            RetryDecision::Stop
         }
+    };
+    match outcome {
+        Outcome::Status(s) if RETRYABLE_STATUSES.contains(&s) => match retry_after_secs {
+            Some(secs) => wait_for(secs),
+            None => RetryDecision::RetryAfter(backoff(retries_done, options, jitter)),
+        },
+        // A conflict the server says will pass: the first attempt of this request (same
+        // Idempotency-Key) is still running, e.g. after a gateway gave up on it. Asking again
+        // later gets its stored answer. Any other 409 is final.
+        Outcome::Status(409) => match retry_after_secs {
+            Some(secs) => wait_for(secs),
+            None => RetryDecision::Stop,
+        },
         Outcome::ConnectionError => {
             RetryDecision::RetryAfter(backoff(retries_done, options, jitter))
         }
@@ -277,6 +290,20 @@ mod tests {
         assert_eq!(
             decide(0, Outcome::Status(429), Some("-1"), &o, 1.0),
             ms(100)
+        );
+        // A 409 with Retry-After is a duplicate of a request still in flight: wait and ask
+        // again (within the cap); without it, the conflict is final.
+        assert_eq!(
+            decide(1, Outcome::Status(409), Some("1"), &o, 0.0),
+            RetryDecision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            decide(1, Outcome::Status(409), Some("11"), &o, 0.0),
+            RetryDecision::Stop
+        );
+        assert_eq!(
+            decide(1, Outcome::Status(409), Some("soon"), &o, 0.0),
+            RetryDecision::Stop
         );
         // Retry-After on a status we never retry changes nothing.
         assert_eq!(

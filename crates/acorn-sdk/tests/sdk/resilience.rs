@@ -151,6 +151,58 @@ async fn a_503_then_200_is_retried_with_the_same_idempotency_key() {
     assert_eq!(seen[4].header("idempotency-key"), None);
 }
 
+/// A gateway gives up (504) while the server is still creating; the retry reaches the server
+/// while the first attempt holds the key, and Acorn answers 409 with `Retry-After` (contract
+/// §8). The SDK waits and asks again, and gets the stored answer — not a 409 for a create that
+/// succeeded.
+#[tokio::test]
+async fn an_in_flight_409_with_retry_after_is_waited_out() {
+    let server = start().await;
+    server.fake.push(Reply::error(
+        504,
+        "provider_unavailable",
+        "provider_unavailable",
+        &[],
+    ));
+    server.fake.push(
+        Reply::json(
+            409,
+            serde_json::json!({"msg": "a request with this Idempotency-Key is still being processed; retry later",
+                "error_code": "conflict", "failure_reasons": [], "data": null}),
+        )
+        .header("retry-after", "1"),
+    );
+    server
+        .fake
+        .push(Reply::ok(customer("cus_1")).header("idempotent-replayed", "true"));
+    let started = Instant::now();
+    let created = server.client().customers().create(&alice()).await.unwrap();
+    assert_eq!(created.data.id, "cus_1");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was waited"
+    );
+    let seen = server.fake.seen();
+    assert_eq!(seen.len(), 3);
+    let key = seen[0].header("idempotency-key").unwrap();
+    assert!(seen
+        .iter()
+        .all(|s| s.header("idempotency-key") == Some(key)));
+
+    // A 409 without Retry-After is a real conflict (a resubmission, a stale If-Match): final.
+    server
+        .fake
+        .push(Reply::error(409, "conflict", "invalid_input", &[]));
+    let err = server
+        .client()
+        .customers()
+        .create(&alice())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::CONFLICT));
+    assert_eq!(server.fake.seen().len(), 4);
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured() {
     let server = start().await;
