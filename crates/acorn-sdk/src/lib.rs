@@ -28,6 +28,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! `examples/` holds one runnable program per method (`cargo run -p acorn-sdk --example
+//! create_customer`), reading `ACORN_URL`, `ACORN_CLIENT_ID` and `ACORN_CLIENT_SECRET`.
+//!
 //! Errors are [`OakError`]s; an API error carries the status, the parsed error envelope and the
 //! response headers:
 //!
