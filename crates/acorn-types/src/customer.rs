@@ -273,46 +273,87 @@ pub struct Platform {
 /// The customer object as returned by the API (contract §3).
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct Customer {
+    /// `cus_<uuid>`.
     pub id: String,
+    /// Same as `id`.
     pub customer_id: String,
+    /// Unique per merchant, compared case-insensitively.
     pub email: String,
+    /// First name.
     pub first_name: Option<String>,
+    /// Last name.
     pub last_name: Option<String>,
+    /// Company name.
     pub company_name: Option<String>,
+    /// Tax id or document number (PII).
     pub document_number: Option<String>,
+    /// Kind of document, lowercase.
     pub document_type: Option<String>,
+    /// Date of birth, `YYYY-MM-DD`.
     pub dob: Option<String>,
+    /// `+` and 1–4 digits.
     pub phone_country_code: Option<String>,
+    /// Digits.
     pub phone_area_code: Option<String>,
+    /// Digits.
     pub phone_number: Option<String>,
+    /// ISO 3166-1 alpha-2, lowercase.
     pub country_code: Option<String>,
+    /// `male`, `female` or `other`.
     pub gender: Option<String>,
+    /// Address: house number.
     pub house_number: Option<String>,
+    /// Address: street number.
     pub street_number: Option<String>,
+    /// Address: street.
     pub street_name: Option<String>,
+    /// Address: neighborhood.
     pub neighborhood: Option<String>,
+    /// Address: postal code.
     pub postal_code: Option<String>,
+    /// Address: city.
     pub city: Option<String>,
+    /// Address: state.
     pub state: Option<String>,
+    /// Address: subdivision.
     pub subdivision: Option<String>,
+    /// Mother's name.
     pub mother_name: Option<String>,
+    /// Legal name of the company's owner.
     pub owner_legal_name: Option<String>,
+    /// Owner's document number.
     pub owner_document_number: Option<String>,
+    /// Owner's document type.
     pub owner_document_type: Option<String>,
+    /// When the company started.
     pub company_start_date: Option<String>,
+    /// Social name.
     pub social_name: Option<String>,
+    /// Tax id.
     pub tax_id: Option<String>,
+    /// Monthly net income.
     pub monthly_net_income: Option<f64>,
+    /// KYC summary derived from the registrations (contract §5).
     pub status: CustomerStatus,
+    /// Set by providers on approval.
     pub customer_wallet: Option<String>,
+    /// Set by providers on approval.
     pub trading_wallet: Option<String>,
+    /// Set by providers on approval.
     pub account_type: Option<String>,
+    /// Free JSON object (≤ 16 KiB).
     pub additional_info: Option<Map<String, Value>>,
+    /// One entry per provider registration.
     pub platforms: Vec<Platform>,
+    /// `null` never synced; `true` last sync succeeded and nothing syncable changed since; `false` otherwise.
     pub synced: Option<bool>,
+    /// Time of the last successful sync.
     pub synced_at: Option<String>,
+    /// Starts at 1, +1 on every change.
     pub version: i64,
+    /// RFC 3339, UTC.
     pub created_at: String,
+    /// RFC 3339, UTC.
     pub updated_at: String,
 }
 

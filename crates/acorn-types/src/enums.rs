@@ -22,7 +22,7 @@ macro_rules! wire_enum {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
-            $($(#[$vdoc])* $variant),+
+            $(#[doc = concat!("`", $wire, "`")] $(#[$vdoc])* $variant),+
         }
 
         impl $name {

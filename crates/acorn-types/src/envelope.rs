@@ -60,20 +60,35 @@ pub enum ErrorCode {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ReasonCode {
+    /// `invalid_input`.
     InvalidInput,
+    /// `missing_required_information`.
     MissingRequiredInformation,
+    /// `duplicate_data`.
     DuplicateData,
+    /// `missing_token`.
     MissingToken,
+    /// `invalid_token`.
     InvalidToken,
+    /// `invalid_client`.
     InvalidClient,
+    /// `insufficient_permissions`.
     InsufficientPermissions,
+    /// `idempotency_mismatch`.
     IdempotencyMismatch,
+    /// `payload_too_large`.
     PayloadTooLarge,
+    /// `unsupported_media_type`.
     UnsupportedMediaType,
+    /// `rate_limit_exceeded`.
     RateLimitExceeded,
+    /// `internal_error`.
     InternalError,
+    /// `provider_unavailable`.
     ProviderUnavailable,
+    /// `invalid_cursor`.
     InvalidCursor,
+    /// `not_registered`.
     NotRegistered,
     /// A code this version of the types does not know.
     #[serde(other)]

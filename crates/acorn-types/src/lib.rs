@@ -1,6 +1,8 @@
 //! The Acorn wire contract in code: the types the server speaks and the SDK reads, so that the
 //! two cannot drift apart. No I/O lives here.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod balance;
 pub mod countries;
