@@ -2,6 +2,8 @@
 //! (or `ACORN_URL`, `ACORN_CLIENT_ID`, `ACORN_CLIENT_SECRET`), and what to tell the user when
 //! those are missing or wrong.
 
+use std::time::Duration;
+
 use acorn_sdk::{OakClient, OakError, RetryOptions};
 use acorn_types::ReasonCode;
 use clap::Args;
@@ -36,6 +38,18 @@ pub struct ClientArgs {
     /// Print the API's `data` as JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+/// Retries for bulk commands (import, export): patient enough to ride out rate limiting and a
+/// server restart (about two minutes of backoff before giving up), where one command's default
+/// is two retries.
+pub fn bulk_retry() -> RetryOptions {
+    RetryOptions {
+        max_retries: 20,
+        initial_delay: Duration::from_millis(100),
+        backoff_factor: 2,
+        max_delay: Duration::from_secs(10),
+    }
 }
 
 /// A connected client plus what the commands need to know about the invocation.

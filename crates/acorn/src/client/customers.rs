@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use futures::TryStreamExt;
 use serde_json::Value;
 
-use super::config::{Client, ClientArgs};
+use super::config::{self, Client, ClientArgs};
 use super::output::{self, opt, Table};
 use super::{export, fields, import, kyc};
 
@@ -162,7 +162,9 @@ struct ListArgs {
 /// Runs `acorn customers …`.
 pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
     let client = match &args.command {
-        CustomersCommand::Import(_) => args.client.connect_with(import::retry_policy())?,
+        CustomersCommand::Import(_) | CustomersCommand::Export(_) => {
+            args.client.connect_with(config::bulk_retry())?
+        }
         _ => args.client.connect()?,
     };
     dispatch(&client, args.command)

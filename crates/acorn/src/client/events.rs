@@ -1,8 +1,8 @@
 //! `acorn events [--follow]`: the merchant's event log, newest first, or followed as it grows.
 //!
-//! The SDK has no method for `GET /api/v1/events` (the TypeScript SDK it mirrors has none), so
-//! this is the one request the CLI sends itself: with the SDK's access token, at the SDK
-//! client's base URL, its errors shown exactly like the SDK's.
+//! The SDK has no method for `GET /api/v1/events`, so this is the one API request the CLI sends
+//! itself: with the SDK's access token (one refresh on a 401), at the SDK client's base URL, its
+//! errors shown exactly like the SDK's. When the SDK gains an events method, use it here.
 
 use std::time::Duration;
 

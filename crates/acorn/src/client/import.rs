@@ -11,13 +11,11 @@
 //! - Rows are read lazily and at most `--concurrency` requests are in flight, so memory does not
 //!   grow with the file.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use acorn_sdk::{CustomerService, OakError, RetryOptions};
+use acorn_sdk::{CustomerService, OakError};
 use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
+use std::path::PathBuf;
 
 use super::config::Client;
 use super::errors::reason_line;
@@ -40,16 +38,6 @@ pub struct ImportArgs {
     /// File format (default: from the extension).
     #[arg(long, value_enum)]
     format: Option<Format>,
-}
-
-/// Retries for an import: patient enough to ride out rate limiting and a server restart.
-pub fn retry_policy() -> RetryOptions {
-    RetryOptions {
-        max_retries: 20,
-        initial_delay: Duration::from_millis(100),
-        backoff_factor: 2,
-        max_delay: Duration::from_secs(10),
-    }
 }
 
 /// What became of one row.
@@ -259,18 +247,16 @@ fn print_summary(client: &Client, s: &Summary, first_failures: &[String]) -> any
         eprintln!("… and {} more", s.failed as usize - first_failures.len());
     }
     let mut text = format!(
-        "Imported {} of {} rows from {} in {:.2} s ({:.0} customers/s)\n",
+        "Imported {} of {} rows from {} in {:.2} s ({:.0} customers/s)",
         s.imported, s.rows, s.file, s.seconds, s.customers_per_second
     );
     if s.failed > 0 {
-        text.push_str(&format!("{} rows failed", s.failed));
-        if let Some(r) = &s.report {
-            text.push_str(&format!(" (see {r})"));
-        }
-        text.push('\n');
-    } else if let Some(r) = &s.report {
-        text.push_str(&format!("Report: {r}\n"));
+        text.push_str(&format!("; {} failed", s.failed));
     }
+    if let Some(r) = &s.report {
+        text.push_str(&format!("; report: {r}"));
+    }
+    text.push('\n');
     output::write_stdout(&text)?;
     Ok(())
 }
@@ -280,6 +266,7 @@ fn print_summary(client: &Client, s: &Summary, first_failures: &[String]) -> any
 mod tests {
     use super::*;
     use acorn_types::ErrorEnvelope;
+    use std::time::Duration;
 
     fn api(status: u16, reasons: serde_json::Value) -> OakError {
         let body: ErrorEnvelope = serde_json::from_value(serde_json::json!({

@@ -1,10 +1,11 @@
 //! Progress of a long command on stderr: a bar with rate and ETA on a terminal, otherwise a
 //! plain line every few seconds (so logs of scripted runs stay readable).
 
+use std::fmt::Write;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often a plain progress line is printed when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -26,12 +27,17 @@ impl Progress {
     pub fn new(label: &'static str, unit: &'static str, total: Option<u64>) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let template = match total {
-                Some(_) => "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta}",
-                None => "{msg} [{elapsed_precise}] {spinner} {pos} {per_sec}",
+                Some(_) => "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate} ETA {eta}",
+                None => "{msg} [{elapsed_precise}] {spinner} {pos} {rate}",
             };
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(template) {
-                bar.set_style(style);
+                bar.set_style(style.with_key(
+                    "rate",
+                    move |state: &ProgressState, w: &mut dyn Write| {
+                        let _ = write!(w, "{:.0} {unit}/s", state.per_sec());
+                    },
+                ));
             }
             bar.set_message(label);
             bar
