@@ -68,6 +68,38 @@ impl CustomerService {
         self.inner.call(call).await
     }
 
+    /// Like [`create`](Self::create), but sends `key` as the `Idempotency-Key` (on every
+    /// attempt) instead of a fresh random one, so that repeating the call — in a later process,
+    /// after a crash — creates the customer at most once: within the server's retention window
+    /// (24 h by default) a repeat with the same key and body gets the first answer replayed.
+    /// A key must be 1–255 visible ASCII characters; the same key with a different body is
+    /// refused by the server (422 `idempotency_mismatch`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::CustomerRequest;
+    ///
+    /// let alice = CustomerRequest { email: Some("alice@example.com".into()), ..Default::default() };
+    /// let first = client.customers().create_with_idempotency_key(&alice, "import-42").await?;
+    /// let again = client.customers().create_with_idempotency_key(&alice, "import-42").await?;
+    /// assert_eq!(first.data.id, again.data.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_with_idempotency_key(
+        &self,
+        customer: &CustomerRequest,
+        key: &str,
+    ) -> Result<ApiResponse<Customer>, OakError> {
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(OakError::InvalidArgument(
+                "an idempotency key must be 1-255 visible ASCII characters".into(),
+            ));
+        }
+        let mut call = Call::new(Method::POST, "/api/v1/customers".into()).json(customer)?;
+        call.idempotency_key = Some(key.to_owned());
+        self.inner.call(call).await
+    }
+
     /// Gets one customer, with its `platforms` (`GET /api/v1/customers/{id}`).
     ///
     /// ```no_run

@@ -51,6 +51,8 @@ pub(crate) struct Call {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Body,
+    /// A caller-chosen `Idempotency-Key` for a POST; when `None`, one is generated per call.
+    pub(crate) idempotency_key: Option<String>,
 }
 
 impl Call {
@@ -60,6 +62,7 @@ impl Call {
             path,
             query: Vec::new(),
             body: Body::Empty,
+            idempotency_key: None,
         }
     }
 
@@ -163,8 +166,11 @@ impl Inner {
     ) -> Result<(StatusCode, Bytes), OakError> {
         let url = self.url(call)?;
         // One key for every attempt of this call, so the server runs it at most once.
-        let idempotency_key = (authenticated && call.method == Method::POST)
-            .then(|| uuid::Uuid::new_v4().to_string());
+        let idempotency_key = (authenticated && call.method == Method::POST).then(|| {
+            call.idempotency_key
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        });
         let mut token = if authenticated {
             Some(self.token().await?)
         } else {

@@ -1,4 +1,5 @@
-//! Command-line definitions and dispatch.
+//! Command-line definitions and dispatch; `serve` and `merchants` run here, the client
+//! commands in [`crate::client`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use acorn_server::store::Store;
 use acorn_server::{shutdown_signal, Application, Config, LogFormat};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::client;
 
 /// Acorn: a customer registry that speaks the Oak Network customers API.
 #[derive(Debug, Parser)]
@@ -28,6 +31,12 @@ enum Command {
         #[command(subcommand)]
         command: MerchantsCommand,
     },
+    /// Customers: create, get, list, update, sync, balances, files, populate, import, export.
+    Customers(client::customers::CustomersArgs),
+    /// Provider registrations: schema, status, submit.
+    Registrations(client::registrations::RegistrationsArgs),
+    /// The merchant's event log, newest first (--follow to keep watching).
+    Events(client::events::EventsArgs),
 }
 
 /// Where the data lives; shared by `serve` and `merchants`.
@@ -143,6 +152,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Merchants { command } => merchants(command).await,
+        Command::Customers(args) => client::customers::run(args).await,
+        Command::Registrations(args) => client::registrations::run(args).await,
+        Command::Events(args) => client::events::run(args).await,
     }
 }
 

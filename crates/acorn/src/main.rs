@@ -1,6 +1,7 @@
-//! `acorn`: run the server, manage merchants.
+//! `acorn`: run the server, manage merchants, call the API.
 
 mod cli;
+mod client;
 
 use clap::Parser;
 
@@ -19,7 +20,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            client::errors::report(&e);
             std::process::ExitCode::FAILURE
         }
     }

@@ -1,0 +1,319 @@
+//! `acorn customers import FILE`: create every row of a CSV or JSON Lines file, several at a
+//! time, safely re-runnable.
+//!
+//! - Each row is sent with the `Idempotency-Key` `acorn-import-<file hash>-<row>`, so running
+//!   the same file again (after an interruption, say) replays the first answers instead of
+//!   creating anyone twice.
+//! - A row the server refuses (invalid data, an email already taken) is reported and the import
+//!   goes on. Rate limiting (429) and passing failures (5xx, a dropped connection) are waited out
+//!   and retried by the SDK; if they persist the import stops — it never reports them as failed
+//!   rows — and the same command resumes it.
+//! - Rows are read lazily and at most `--concurrency` requests are in flight, so memory does not
+//!   grow with the file.
+
+use acorn_sdk::{CustomerService, OakError};
+use clap::Args;
+use futures::StreamExt;
+use serde::Serialize;
+use std::path::PathBuf;
+
+use super::config::Client;
+use super::errors::reason_line;
+use super::output;
+use super::progress::Progress;
+use super::report::Report;
+use super::rows::{self, Format, Row};
+
+/// `acorn customers import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A .csv file (header row of field names) or a .jsonl file (one customer object per line).
+    file: PathBuf,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
+    /// Write one line per row (row, email, customer_id, error) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// File format (default: from the extension).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// What became of one row.
+enum Outcome {
+    Imported {
+        row: u64,
+        email: String,
+        id: String,
+    },
+    Failed {
+        row: u64,
+        email: String,
+        error: String,
+    },
+    /// The server kept failing for a reason that is not the row's: stop, resume later.
+    Stop {
+        row: u64,
+        error: OakError,
+    },
+}
+
+/// The end-of-run summary (`--json` prints it as is).
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    file: String,
+    rows: u64,
+    imported: u64,
+    failed: u64,
+    seconds: f64,
+    customers_per_second: f64,
+    report: Option<String>,
+}
+
+/// Runs the import.
+pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
+    let format = Format::of(&args.file, args.format)?;
+    let path = args.file.clone();
+    // First pass: the file's hash (for the keys), its row count (for the ETA), and its header
+    // checked before anything is sent.
+    let (hash, total, ignored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let hash = rows::digest(&path)?;
+        let (rows, ignored) = rows::open(&path, format)?;
+        let mut total = 0u64;
+        for row in rows {
+            row?;
+            total += 1;
+        }
+        Ok((hash, total, ignored))
+    })
+    .await??;
+    if !ignored.is_empty() {
+        eprintln!("note: skipping read-only column(s): {}", ignored.join(", "));
+    }
+    let key_prefix = format!("acorn-import-{}", &hash[..32]);
+
+    let mut report = match &args.report {
+        Some(p) => Some(Report::create(p)?),
+        None => None,
+    };
+    let concurrency = usize::from(args.concurrency);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Row>(concurrency * 4);
+    let path = args.file.clone();
+    let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let (rows, _) = rows::open(&path, format)?;
+        for row in rows {
+            if tx.blocking_send(row?).is_err() {
+                break; // the import stopped
+            }
+        }
+        Ok(())
+    });
+    let customers = client.sdk.customers();
+    let rows =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) });
+    // Boxed so that dropping it (when the import stops early) also drops the receiver, which
+    // ends the reader thread.
+    let mut outcomes = Box::pin(
+        rows.map(|row| import_row(&customers, &key_prefix, row))
+            .buffer_unordered(concurrency),
+    );
+
+    let mut progress = Progress::new("import", "rows", Some(total));
+    let mut summary = Summary::default();
+    let mut first_failures = Vec::new();
+    let mut stopped = None;
+    while let Some(outcome) = outcomes.next().await {
+        match outcome {
+            Outcome::Imported { row, email, id } => {
+                summary.imported += 1;
+                if let Some(r) = report.as_mut() {
+                    r.write(row, &email, &id, "")?;
+                }
+            }
+            Outcome::Failed { row, email, error } => {
+                summary.failed += 1;
+                if let Some(r) = report.as_mut() {
+                    r.write(row, &email, "", &error)?;
+                }
+                if first_failures.len() < 10 {
+                    first_failures.push(format!("row {row}: {error}"));
+                }
+            }
+            Outcome::Stop { row, error } => {
+                stopped = Some((row, error));
+                break;
+            }
+        }
+        progress.inc(1);
+    }
+    drop(outcomes);
+    progress.finish();
+    let read = reader.await?;
+    if let Some(r) = report.as_mut() {
+        r.flush()?;
+    }
+    if let Some((row, error)) = stopped {
+        return Err(anyhow::Error::new(error).context(format!(
+            "the import stopped at row {row} after {} rows, because the server kept failing \
+             for a reason that is not the row's. Run the same command again to resume: rows \
+             already imported are recognised by their Idempotency-Key and not created twice",
+            summary.imported + summary.failed
+        )));
+    }
+    read?;
+
+    summary.file = args.file.display().to_string();
+    summary.rows = summary.imported + summary.failed;
+    summary.seconds = progress.elapsed().as_secs_f64();
+    summary.customers_per_second = summary.imported as f64 / summary.seconds.max(1e-9);
+    summary.report = args.report.as_ref().map(|p| p.display().to_string());
+    print_summary(client, &summary, &first_failures)?;
+    if summary.failed > 0 {
+        anyhow::bail!(
+            "{} of {} rows were not imported{}",
+            summary.failed,
+            summary.rows,
+            match &summary.report {
+                Some(r) => format!(" (see {r})"),
+                None => " (list them all with --report FILE)".to_owned(),
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn import_row(customers: &CustomerService, key_prefix: &str, row: Row) -> Outcome {
+    let email = row.email.unwrap_or_default();
+    let request = match row.request {
+        Ok(r) => r,
+        Err(error) => {
+            return Outcome::Failed {
+                row: row.number,
+                email,
+                error,
+            }
+        }
+    };
+    let key = format!("{key_prefix}-{}", row.number);
+    match customers.create_with_idempotency_key(&request, &key).await {
+        Ok(created) => Outcome::Imported {
+            row: row.number,
+            email,
+            id: created.data.id,
+        },
+        Err(e) if is_rows_fault(&e) => Outcome::Failed {
+            row: row.number,
+            email,
+            error: describe(&e),
+        },
+        Err(error) => Outcome::Stop {
+            row: row.number,
+            error,
+        },
+    }
+}
+
+/// Whether the server refused this row for what it contains (as opposed to being unavailable,
+/// rate limiting after every retry, or refusing our credentials).
+fn is_rows_fault(e: &OakError) -> bool {
+    match e {
+        OakError::Api { status, .. } => {
+            status.is_client_error() && ![401, 403, 408, 409, 429].contains(&status.as_u16())
+        }
+        OakError::InvalidArgument(_) => true,
+        _ => false,
+    }
+}
+
+/// `msg: reason; reason` for the report.
+fn describe(e: &OakError) -> String {
+    let reasons: Vec<String> = e.failure_reasons().iter().map(reason_line).collect();
+    match (e.msg(), reasons.is_empty()) {
+        (Some(msg), false) => format!("{msg}: {}", reasons.join("; ")),
+        (Some(msg), true) => msg.to_owned(),
+        (None, _) => e.to_string(),
+    }
+}
+
+fn print_summary(client: &Client, s: &Summary, first_failures: &[String]) -> anyhow::Result<()> {
+    if client.json {
+        return output::print_json(s);
+    }
+    for line in first_failures {
+        eprintln!("{line}");
+    }
+    if s.failed as usize > first_failures.len() && s.report.is_none() {
+        eprintln!("… and {} more", s.failed as usize - first_failures.len());
+    }
+    let mut text = format!(
+        "Imported {} of {} rows from {} in {:.2} s ({:.0} customers/s)",
+        s.imported, s.rows, s.file, s.seconds, s.customers_per_second
+    );
+    if s.failed > 0 {
+        text.push_str(&format!("; {} failed", s.failed));
+    }
+    if let Some(r) = &s.report {
+        text.push_str(&format!("; report: {r}"));
+    }
+    text.push('\n');
+    output::write_stdout(&text)?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use acorn_types::ErrorEnvelope;
+    use std::time::Duration;
+
+    fn api(status: u16, reasons: serde_json::Value) -> OakError {
+        let body: ErrorEnvelope = serde_json::from_value(serde_json::json!({
+            "msg": "Validation failed", "error_code": "validation_error",
+            "failure_reasons": reasons, "data": null
+        }))
+        .unwrap();
+        OakError::Api {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            body: Box::new(body),
+            headers: Box::default(),
+        }
+    }
+
+    #[test]
+    fn only_refusals_of_the_row_itself_are_failed_rows() {
+        for status in [400, 404, 413, 415, 422] {
+            assert!(
+                is_rows_fault(&api(status, serde_json::json!([]))),
+                "{status}"
+            );
+        }
+        // Credentials, conflicts (a key still in flight), rate limits and server trouble stop
+        // the import instead: the same command resumes it.
+        for status in [401, 403, 408, 409, 429, 500, 502, 503] {
+            assert!(
+                !is_rows_fault(&api(status, serde_json::json!([]))),
+                "{status}"
+            );
+        }
+        assert!(!is_rows_fault(&OakError::Timeout(Duration::from_secs(1))));
+        assert!(is_rows_fault(&OakError::InvalidArgument("x".into())));
+    }
+
+    #[test]
+    fn a_failed_row_is_described_by_msg_and_reasons() {
+        let e = api(
+            422,
+            serde_json::json!([{"code": "invalid_input", "message": "bad", "fields": ["email"]}]),
+        );
+        assert_eq!(
+            describe(&e),
+            "Validation failed: email: bad (invalid_input)"
+        );
+        assert_eq!(
+            describe(&api(400, serde_json::json!([]))),
+            "Validation failed"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The `acorn` client commands as a user runs them, against a real `acorn serve` started on a
+//! free port with a fresh SQLite database per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bulk;
+mod config;
+mod customers;
+mod events;
+mod helpers;
+mod registrations;
