@@ -39,7 +39,8 @@ impl Store {
         lease: i64,
         retention: i64,
     ) -> Result<Claim, StoreError> {
-        let mut tx = self.begin().await?;
+        // Each step is one atomic statement, so no transaction is needed: on SQLite the common
+        // case (a new key) costs the single writer one statement instead of three.
         let merchant = req.merchant.uuid().to_string();
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, response_status, \
@@ -57,12 +58,11 @@ impl Store {
         .bind(now + lease)
         .bind(now)
         .bind(now + retention)
-        .execute(&mut *tx)
+        .execute(&self.write)
         .await?
         .rows_affected();
         // 1 row: a new key, or an expired one (not yet purged) taken over.
         if inserted == 1 {
-            tx.commit().await?;
             return Ok(Claim::Owned);
         }
         let row = sqlx::query(
@@ -71,15 +71,20 @@ impl Store {
         )
         .bind(merchant.clone())
         .bind(req.key.to_owned())
-        .fetch_one(&mut *tx)
+        .fetch_optional(&self.write)
         .await?;
+        let Some(row) = row else {
+            // Purged between the two statements: the key is free again.
+            return Box::pin(self.claim_idempotency_key(req, now, lease, retention)).await;
+        };
         let same = row.try_get::<String, _>("method")? == req.method
             && row.try_get::<String, _>("route")? == req.route
             && row.try_get::<String, _>("fingerprint")? == req.fingerprint;
-        let claim = if !same {
-            Claim::Mismatch
-        } else if row.try_get::<String, _>("status")? == "completed" {
-            Claim::Replay {
+        if !same {
+            return Ok(Claim::Mismatch);
+        }
+        if row.try_get::<String, _>("status")? == "completed" {
+            return Ok(Claim::Replay {
                 status: u16::try_from(
                     row.try_get::<Option<i64>, _>("response_status")?
                         .unwrap_or(200),
@@ -88,23 +93,29 @@ impl Store {
                 body: row
                     .try_get::<Option<String>, _>("response_body")?
                     .unwrap_or_default(),
-            }
-        } else if row.try_get::<i64, _>("locked_until")? > now {
-            Claim::InFlight
-        } else {
-            // The process that claimed it died before finishing: take the key over.
-            sqlx::query(
-                "UPDATE idempotency_keys SET locked_until = $1 WHERE merchant_id = $2 AND key = $3",
-            )
-            .bind(now + lease)
-            .bind(merchant)
-            .bind(req.key.to_owned())
-            .execute(&mut *tx)
-            .await?;
+            });
+        }
+        if row.try_get::<i64, _>("locked_until")? > now {
+            return Ok(Claim::InFlight);
+        }
+        // The process that claimed it died before finishing: take the key over, unless another
+        // retry just did.
+        let taken = sqlx::query(
+            "UPDATE idempotency_keys SET locked_until = $1 WHERE merchant_id = $2 AND key = $3 \
+             AND status = 'in_flight' AND locked_until <= $4",
+        )
+        .bind(now + lease)
+        .bind(merchant)
+        .bind(req.key.to_owned())
+        .bind(now)
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(if taken == 1 {
             Claim::Owned
-        };
-        tx.commit().await?;
-        Ok(claim)
+        } else {
+            Claim::InFlight
+        })
     }
 
     /// Stores the final response of a key (outside any change transaction: a refusal or a
