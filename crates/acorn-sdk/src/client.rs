@@ -99,6 +99,11 @@ impl OakClient {
         ProviderService::new(self.inner.clone())
     }
 
+    /// The event log service.
+    pub fn events(&self) -> crate::EventService {
+        crate::EventService::new(self.inner.clone())
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

@@ -10,6 +10,7 @@ pub mod currencies;
 pub mod customer;
 pub mod enums;
 pub mod envelope;
+pub mod events;
 pub mod fields;
 pub mod files;
 pub mod ids;
@@ -25,6 +26,7 @@ pub use enums::{
     SyncField, TargetRole, UnknownValue,
 };
 pub use envelope::{ApiResponse, ErrorCode, ErrorEnvelope, FailureReason, ReasonCode};
+pub use events::{Event, EventList, EventListParams};
 pub use files::CustomerFile;
 pub use ids::{
     CustomerId, EventId, FileId, InvalidId, MerchantId, RegistrationId, SyncAttemptId, WebhookId,

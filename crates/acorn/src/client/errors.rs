@@ -1,28 +1,8 @@
 //! How a failed command is shown: the API's `msg` and every failure reason on stderr.
 
-use std::fmt;
-
 use acorn_sdk::OakError;
-use acorn_types::{ErrorEnvelope, FailureReason};
+use acorn_types::FailureReason;
 use serde::Serialize;
-
-/// An API error answered to a request the SDK does not cover (the event log); shown exactly
-/// like the SDK's [`OakError::Api`].
-#[derive(Debug)]
-pub struct ApiFailure {
-    /// The HTTP status.
-    pub status: u16,
-    /// The parsed error envelope.
-    pub envelope: ErrorEnvelope,
-}
-
-impl fmt::Display for ApiFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "API error {}: {}", self.status, self.envelope.msg)
-    }
-}
-
-impl std::error::Error for ApiFailure {}
 
 /// The parts of an API error worth showing.
 struct Shown<'a> {
@@ -33,7 +13,8 @@ struct Shown<'a> {
 }
 
 fn shown<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<Shown<'a>> {
-    if let Some(oak @ OakError::Api { status, .. }) = e.downcast_ref::<OakError>() {
+    let oak = e.downcast_ref::<OakError>()?;
+    if let OakError::Api { status, .. } = oak {
         return Some(Shown {
             status: status.as_u16(),
             msg: oak.msg().unwrap_or_default(),
@@ -41,12 +22,7 @@ fn shown<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<Shown<'a>> {
             reasons: oak.failure_reasons(),
         });
     }
-    e.downcast_ref::<ApiFailure>().map(|f| Shown {
-        status: f.status,
-        msg: &f.envelope.msg,
-        error_code: wire_name(&f.envelope.error_code),
-        reasons: &f.envelope.failure_reasons,
-    })
+    None
 }
 
 /// The JSON spelling of a wire enum (`validation_error`, `duplicate_data`, …).
@@ -114,6 +90,7 @@ pub fn report(e: &anyhow::Error) {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use acorn_types::ErrorEnvelope;
 
     #[test]
     fn api_errors_show_msg_reasons_and_hints() {
@@ -125,9 +102,10 @@ mod tests {
             ]
         }))
         .unwrap();
-        let e = anyhow::Error::new(ApiFailure {
-            status: 422,
-            envelope,
+        let e = anyhow::Error::new(OakError::Api {
+            status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            body: Box::new(envelope),
+            headers: Box::default(),
         })
         .context("try again later");
         assert_eq!(

@@ -1,20 +1,16 @@
 //! `acorn events [--follow]`: the merchant's event log, newest first, or followed as it grows.
 //!
-//! The SDK has no method for `GET /api/v1/events`, so this is the one API request the CLI sends
-//! itself: with the SDK's access token (one refresh on a 401), at the SDK client's base URL, its
-//! errors shown exactly like the SDK's. When the SDK gains an events method, use it here.
+//! Read through the SDK's `events().list`, like every other command.
 
 use std::time::Duration;
 
-use acorn_sdk::ExposeSecret;
-use acorn_types::{ApiResponse, ErrorEnvelope};
-use anyhow::Context;
+use acorn_sdk::OakError;
+use acorn_types::EventListParams;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::{Client, ClientArgs};
-use super::errors::ApiFailure;
 use super::output::{self, value_text, Table};
 
 /// `acorn events`.
@@ -56,8 +52,7 @@ pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
     let client = args.client.connect()?;
     let log = EventLog {
         client: &client,
-        http: reqwest::Client::new(),
-        filter: args.event.join(","),
+        filter: args.event,
     };
     let result = if args.follow {
         follow(&log, args.limit, Duration::from_secs_f64(args.interval)).await
@@ -108,10 +103,12 @@ async fn follow(log: &EventLog<'_>, limit: u32, interval: Duration) -> anyhow::R
 }
 
 fn transient(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<ApiFailure>()
-            .is_some_and(|f| f.status == 429 || f.status >= 500)
-            || c.downcast_ref::<reqwest::Error>().is_some()
+    e.chain().any(|c| match c.downcast_ref::<OakError>() {
+        Some(OakError::Network(_) | OakError::Timeout(_)) => true,
+        Some(oak) => oak
+            .status()
+            .is_some_and(|s| s.as_u16() == 429 || s.is_server_error()),
+        None => false,
     })
 }
 
@@ -156,9 +153,8 @@ fn fixed_width(c: &[String; 4]) -> String {
 
 struct EventLog<'a> {
     client: &'a Client,
-    http: reqwest::Client,
-    /// Event names, comma-separated (empty: all).
-    filter: String,
+    /// Event names (empty: all).
+    filter: Vec<String>,
 }
 
 impl EventLog<'_> {
@@ -182,45 +178,22 @@ impl EventLog<'_> {
         }
     }
 
-    /// One page of `GET /api/v1/events`, newest first; one token refresh on a 401.
+    /// One page of the event log, newest first.
     async fn page(&self, limit: u32, after: Option<&str>) -> anyhow::Result<EventPage> {
-        let url = format!("{}/api/v1/events", self.client.sdk.base_url());
-        let mut query = vec![("limit", limit.to_string())];
-        if !self.filter.is_empty() {
-            query.push(("event", self.filter.clone()));
-        }
-        if let Some(after) = after {
-            query.push(("starting_after", after.to_owned()));
-        }
-        let mut token = self.client.sdk.get_access_token().await?;
-        for refreshed in [false, true] {
-            let response = self
-                .http
-                .get(&url)
-                .query(&query)
-                .bearer_auth(token.expose_secret())
-                .send()
-                .await
-                .context("requesting the event log")?;
-            let status = response.status();
-            let body = response.bytes().await.context("reading the event log")?;
-            if status.is_success() {
-                let page: ApiResponse<EventPage> =
-                    serde_json::from_slice(&body).context("decoding the event log")?;
-                return Ok(page.data);
-            }
-            if status.as_u16() == 401 && !refreshed {
-                token = self.client.sdk.grant_token().await?.access_token;
-                continue;
-            }
-            let envelope = serde_json::from_slice::<ErrorEnvelope>(&body)
-                .with_context(|| format!("HTTP {status} without an error envelope"))?;
-            return Err(ApiFailure {
-                status: status.as_u16(),
-                envelope,
-            }
-            .into());
-        }
-        anyhow::bail!("the event log refused a freshly granted token")
+        let params = EventListParams {
+            limit: Some(limit),
+            starting_after: after.map(str::to_owned),
+            event: self.filter.clone(),
+        };
+        let page = self.client.sdk.events().list(&params).await?.data;
+        let event_list = page
+            .event_list
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        Ok(EventPage {
+            event_list,
+            has_more: page.has_more,
+        })
     }
 }
