@@ -229,14 +229,6 @@ pub(crate) async fn adjust_counts(
 }
 
 impl Store {
-    /// `FOR UPDATE` where the engine needs it to lock the rows a transaction reads.
-    pub(super) fn lock_suffix(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        }
-    }
-
     pub(crate) async fn fetch_customer(
         conn: &mut AnyConnection,
         merchant: MerchantId,
@@ -364,7 +356,7 @@ impl Store {
         now: i64,
     ) -> Result<UpdateOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        let current = Self::fetch_customer(&mut tx, merchant, id, self.lock_suffix())
+        let current = Self::fetch_customer(&mut tx, merchant, id, self.for_update())
             .await?
             .ok_or(StoreError::NotFound)?;
         if let Some(expected) = if_match {

@@ -71,7 +71,7 @@ impl Store {
         review_step_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, merchant, customer, self.lock_suffix())
+        Self::fetch_customer(&mut tx, merchant, customer, self.for_update())
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut sql = Sql::new(

@@ -16,7 +16,7 @@ use super::customers::adjust_counts;
 use super::events::{insert_event, CATEGORY_REGISTRATION};
 use super::jobs::{enqueue, finish, Job};
 use super::sql::Sql;
-use super::{format_time, Dialect, Store, StoreError};
+use super::{format_time, Store, StoreError};
 use crate::providers::sandbox::{self, SandboxState};
 
 /// The job kind of one sandbox step.
@@ -460,13 +460,6 @@ impl Store {
             .clone()
             .unwrap_or_else(|| new_registration(id, key, status_if_new, now));
         Ok((tx, existing, reg))
-    }
-
-    fn for_update(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        }
     }
 
     /// A customer's registrations, oldest first; `NotFound` for an unknown customer.

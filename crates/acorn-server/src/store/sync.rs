@@ -13,7 +13,7 @@ use super::customers::adjust_counts;
 use super::events::insert_event;
 use super::jobs::{enqueue, finish, Job};
 use super::registrations::registrations_of;
-use super::{format_time, Dialect, Store, StoreError};
+use super::{format_time, Store, StoreError};
 
 /// The job kind of one sync try.
 pub const SYNC_TRY: &str = "sync.attempt";
@@ -62,13 +62,6 @@ pub struct SyncTry {
 }
 
 impl Store {
-    fn lock(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        }
-    }
-
     /// Schedules a sync: the attempt row, its `customer.sync.started` event and its job, in one
     /// transaction. `NotRegistered` when the customer has no registration that can be synced.
     pub async fn schedule_sync(
@@ -81,7 +74,7 @@ impl Store {
         now: i64,
     ) -> Result<SyncAttemptId, StoreError> {
         let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, merchant, customer, self.lock())
+        Self::fetch_customer(&mut tx, merchant, customer, self.for_update())
             .await?
             .ok_or(StoreError::NotFound)?;
         let regs = registrations_of(&mut tx, &[customer.uuid().to_string()]).await?;
@@ -148,7 +141,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let text = format!(
             "SELECT customer_id, provider, fields, status, attempts, max_attempts FROM sync_attempts WHERE id = $1 AND merchant_id = $2{}",
-            self.lock()
+            self.for_update()
         );
         let row = sqlx::query(&text)
             .bind(attempt.uuid().to_string())
@@ -252,7 +245,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 let current =
-                    Self::fetch_customer(&mut tx, t.merchant, t.customer, self.lock()).await?;
+                    Self::fetch_customer(&mut tx, t.merchant, t.customer, self.for_update())
+                        .await?;
                 let profile = serde_json::to_value(&current).map_err(anyhow::Error::from)?;
                 let unchanged = t.values.iter().all(|(k, v)| profile.get(k) == Some(v));
                 set_synced(&mut tx, t, unchanged, unchanged.then_some(now), now).await?;
