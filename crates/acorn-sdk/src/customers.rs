@@ -6,15 +6,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use acorn_types::{
-    ApiResponse, BalanceFilter, Balances, Customer, CustomerFile, CustomerList, CustomerRequest,
-    FileType, ListParams, PlatformRequest, Registration, SyncRequest,
+    ApiResponse, BalanceFilter, Balances, Customer, CustomerBatchItem, CustomerBatchRequest,
+    CustomerBatchResponse, CustomerFile, CustomerList, CustomerRequest, FileType, ListParams,
+    PlatformRequest, Registration, SyncRequest, BATCH_MAX_ITEMS,
 };
 use futures::Stream;
 use reqwest::Method;
 
 use crate::error::OakError;
 use crate::path::segment;
-use crate::transport::{Body, Call, Inner};
+use crate::transport::{decode, Body, Call, Inner};
 use crate::upload::FileUpload;
 
 /// The customers endpoints. Get one with [`OakClient::customers`](crate::OakClient::customers).
@@ -27,6 +28,26 @@ impl fmt::Debug for CustomerService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomerService").finish_non_exhaustive()
     }
+}
+
+/// What became of one item of [`CustomerService::create_batch`].
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// The key the item was sent with: the caller's, or one generated for it.
+    pub idempotency_key: String,
+    /// Whether the answer is the stored one of an earlier use of the key.
+    pub replayed: bool,
+    /// The customer, or the error `create` would have returned for this item.
+    pub result: Result<ApiResponse<Customer>, OakError>,
+}
+
+fn check_key(key: &str) -> Result<(), OakError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(OakError::InvalidArgument(
+            "an idempotency key must be 1-255 visible ASCII characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn customer_path(id: &str, rest: &str) -> Result<String, OakError> {
@@ -90,14 +111,99 @@ impl CustomerService {
         customer: &CustomerRequest,
         key: &str,
     ) -> Result<ApiResponse<Customer>, OakError> {
-        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(OakError::InvalidArgument(
-                "an idempotency key must be 1-255 visible ASCII characters".into(),
-            ));
-        }
+        check_key(key)?;
         let mut call = Call::new(Method::POST, "/api/v1/customers".into()).json(customer)?;
         call.idempotency_key = Some(key.to_owned());
         self.inner.call(call).await
+    }
+
+    /// Creates up to 100 customers in one request (`POST /api/v1/customers/batch`, an Acorn
+    /// extension for bulk imports). Each item is answered exactly as
+    /// [`create_with_idempotency_key`](Self::create_with_idempotency_key) with its key would
+    /// have been, in the order given; an item without a key gets a generated one, so retrying a
+    /// batch (the SDK does, on 429, 5xx and network errors) never creates anyone twice.
+    ///
+    /// The outer `Result` fails only when the batch as a whole does (network, credentials, a
+    /// malformed batch); each item's own refusal is in its [`BatchOutcome::result`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: acorn_sdk::OakClient) -> Result<(), acorn_sdk::OakError> {
+    /// use acorn_sdk::types::{CustomerBatchItem, CustomerRequest};
+    ///
+    /// let items: Vec<CustomerBatchItem> = ["ana@example.com", "bo@example.com"]
+    ///     .iter()
+    ///     .enumerate()
+    ///     .map(|(row, email)| CustomerBatchItem {
+    ///         idempotency_key: Some(format!("signup-import-{row}")),
+    ///         customer: CustomerRequest { email: Some((*email).into()), ..Default::default() },
+    ///     })
+    ///     .collect();
+    /// for outcome in client.customers().create_batch(&items).await? {
+    ///     match outcome.result {
+    ///         Ok(created) => println!("{} created", created.data.id),
+    ///         Err(e) => println!("{}: {}", outcome.idempotency_key, e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_batch(
+        &self,
+        items: &[CustomerBatchItem],
+    ) -> Result<Vec<BatchOutcome>, OakError> {
+        if items.is_empty() || items.len() > BATCH_MAX_ITEMS {
+            return Err(OakError::InvalidArgument(format!(
+                "a batch holds 1 to {BATCH_MAX_ITEMS} customers, got {}",
+                items.len()
+            )));
+        }
+        let mut request = CustomerBatchRequest {
+            items: items.to_vec(),
+        };
+        for item in &mut request.items {
+            match &item.idempotency_key {
+                Some(key) => check_key(key)?,
+                None => item.idempotency_key = Some(uuid::Uuid::new_v4().to_string()),
+            }
+        }
+        let mut call = Call::new(Method::POST, "/api/v1/customers/batch".into()).json(&request)?;
+        call.keyed_items = true;
+        let response: ApiResponse<CustomerBatchResponse> = self.inner.call(call).await?;
+        let results = response.data.results;
+        if results.len() != request.items.len() {
+            return Err(OakError::Decode {
+                status: reqwest::StatusCode::OK,
+                path: "data.results".into(),
+                message: format!(
+                    "{} results for {} items",
+                    results.len(),
+                    request.items.len()
+                ),
+            });
+        }
+        let mut out = Vec::with_capacity(results.len());
+        for (item, r) in request.items.into_iter().zip(results) {
+            let status = reqwest::StatusCode::from_u16(r.status).map_err(|_| OakError::Decode {
+                status: reqwest::StatusCode::OK,
+                path: "data.results[].status".into(),
+                message: format!("{} is not an HTTP status", r.status),
+            })?;
+            let raw = serde_json::to_vec(&r.body).unwrap_or_default();
+            let result = if status.is_success() {
+                decode(status, &raw)
+            } else {
+                Err(OakError::api(
+                    status,
+                    reqwest::header::HeaderMap::new(),
+                    &raw,
+                ))
+            };
+            out.push(BatchOutcome {
+                idempotency_key: item.idempotency_key.unwrap_or_default(),
+                replayed: r.replayed,
+                result,
+            });
+        }
+        Ok(out)
     }
 
     /// Gets one customer, with its `platforms` (`GET /api/v1/customers/{id}`).

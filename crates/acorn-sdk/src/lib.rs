@@ -68,7 +68,7 @@ pub mod webhook;
 pub use acorn_types as types;
 pub use acorn_types::ApiResponse;
 pub use client::{AccessToken, Environment, OakClient, OakClientBuilder, DEFAULT_TIMEOUT};
-pub use customers::CustomerService;
+pub use customers::{BatchOutcome, CustomerService};
 pub use error::OakError;
 pub use events::EventService;
 pub use providers::ProviderService;

@@ -53,6 +53,8 @@ pub(crate) struct Call {
     pub(crate) body: Body,
     /// A caller-chosen `Idempotency-Key` for a POST; when `None`, one is generated per call.
     pub(crate) idempotency_key: Option<String>,
+    /// The body carries a key per item (a batch), so the request itself is sent without one.
+    pub(crate) keyed_items: bool,
 }
 
 impl Call {
@@ -63,6 +65,7 @@ impl Call {
             query: Vec::new(),
             body: Body::Empty,
             idempotency_key: None,
+            keyed_items: false,
         }
     }
 
@@ -166,11 +169,12 @@ impl Inner {
     ) -> Result<(StatusCode, Bytes), OakError> {
         let url = self.url(call)?;
         // One key for every attempt of this call, so the server runs it at most once.
-        let idempotency_key = (authenticated && call.method == Method::POST).then(|| {
-            call.idempotency_key
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-        });
+        let idempotency_key = (authenticated && call.method == Method::POST && !call.keyed_items)
+            .then(|| {
+                call.idempotency_key
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+            });
         let mut token = if authenticated {
             Some(self.token().await?)
         } else {

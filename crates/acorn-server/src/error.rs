@@ -167,6 +167,20 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
+
+    /// The status and the envelope as JSON text, for an answer embedded in another response
+    /// (a batch item) or stored for replay. Headers and a 5xx cause are not part of it.
+    pub fn envelope_text(&self) -> (StatusCode, String) {
+        let inner = &self.0;
+        let body = ErrorEnvelope {
+            msg: inner.msg.clone(),
+            error_code: inner.code.unwrap_or_else(|| error_code_for(inner.status)),
+            failure_reasons: inner.reasons.clone(),
+            data: None,
+        };
+        let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
+        (inner.status, text)
+    }
 }
 
 impl From<StoreError> for ApiError {

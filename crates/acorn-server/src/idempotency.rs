@@ -92,10 +92,14 @@ const JSON_LIMIT: usize = crate::routes::JSON_BODY_LIMIT;
 /// Multipart bodies may be up to 26 MiB (file uploads).
 const MULTIPART_LIMIT: usize = 26 * 1024 * 1024;
 
+/// Whether `s` is a usable key: 1–255 printable ASCII characters.
+pub(crate) fn is_valid_key(s: &str) -> bool {
+    (1..=255).contains(&s.len()) && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 fn valid_key(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
-    ((1..=255).contains(&s.len()) && s.bytes().all(|b| (0x20..0x7f).contains(&b)))
-        .then(|| s.to_owned())
+    is_valid_key(s).then(|| s.to_owned())
 }
 
 fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> {
@@ -107,9 +111,25 @@ fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> 
         .flatten()
 }
 
-/// SHA-256 of the body; for multipart the random boundary is normalised away, so a retry that
-/// rebuilds the same form matches.
+/// SHA-256 of a JSON value in canonical form (compact, object keys sorted), so the same
+/// object matches however it was spaced or ordered — and a batch item matches the single
+/// create with the same customer.
+pub(crate) fn json_fingerprint(value: &serde_json::Value) -> String {
+    // serde_json's maps are ordered by key, so this serialisation is canonical.
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// The fingerprint of a request body: for JSON, of its canonical form ([`json_fingerprint`]);
+/// for multipart, SHA-256 with the random boundary normalised away (so a retry that rebuilds
+/// the same form matches); otherwise SHA-256 of the bytes.
 fn fingerprint(content_type: Option<&str>, body: &[u8]) -> String {
+    let multipart = content_type.is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"));
+    if !multipart {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            return json_fingerprint(&value);
+        }
+    }
     let boundary = content_type
         .filter(|c| c.to_ascii_lowercase().starts_with("multipart/"))
         .and_then(|c| {
@@ -298,5 +318,20 @@ mod tests {
             fingerprint(Some("application/json"), b"{}"),
             fingerprint(None, b"[]")
         );
+        // JSON is compared in canonical form: spacing and key order do not matter, values do.
+        let a = fingerprint(
+            Some("application/json"),
+            br#"{"email":"a@x.io","first_name":"A"}"#,
+        );
+        let b = fingerprint(
+            Some("application/json"),
+            b"{ \"first_name\": \"A\",\n  \"email\": \"a@x.io\" }",
+        );
+        let c = fingerprint(
+            Some("application/json"),
+            br#"{"email":"b@x.io","first_name":"A"}"#,
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod balance;
+pub mod batch;
 pub mod countries;
 pub mod currencies;
 pub mod customer;
@@ -20,6 +21,10 @@ pub mod status;
 
 pub use auth::{TokenRequest, TokenResponse};
 pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};
+pub use batch::{
+    CustomerBatchItem, CustomerBatchRequest, CustomerBatchResponse, CustomerBatchResult,
+    BATCH_MAX_ITEMS,
+};
 pub use customer::{Customer, CustomerList, CustomerPatch, Platform, WriteMode};
 pub use enums::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,

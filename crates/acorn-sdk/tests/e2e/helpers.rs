@@ -182,6 +182,11 @@ impl Drop for LossyProxy {
 
 impl LossyProxy {
     pub async fn start(upstream: &str, loss: Loss) -> LossyProxy {
+        Self::start_losing(upstream, loss, "/api/v1/customers").await
+    }
+
+    /// Like [`start`](Self::start), losing the answer to the first `POST` to `lost_path`.
+    pub async fn start_losing(upstream: &str, loss: Loss, lost_path: &'static str) -> LossyProxy {
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::{Arc, Mutex};
 
@@ -205,7 +210,7 @@ impl LossyProxy {
                 tokio::spawn(async move {
                     let lose = |method: &str, path: &str| {
                         method == "POST"
-                            && path == "/api/v1/customers"
+                            && path == lost_path
                             && !lost_one.swap(true, Ordering::SeqCst)
                     };
                     if let Some(f) = proxy_one(socket, &http, &upstream, lose, loss).await {

@@ -988,3 +988,81 @@ async fn a_create_whose_answer_never_arrives_runs_once() {
 async fn a_create_whose_answer_is_cut_off_runs_once() {
     a_create_whose_answer_is_lost_runs_once(Loss::Truncated).await;
 }
+
+/// A batch answers each item as `create` would, in order; a batch whose answer is lost is
+/// retried by the SDK without creating anyone twice (every item carries a key).
+#[tokio::test]
+async fn create_batch_answers_each_item_and_survives_a_lost_answer() {
+    use acorn_sdk::types::CustomerBatchItem;
+
+    let server = spawn_server().await;
+    let proxy =
+        LossyProxy::start_losing(&server.base, Loss::Whole, "/api/v1/customers/batch").await;
+    let client = server.client_for(&proxy.url);
+    let item = |key: Option<&str>, email: &str| CustomerBatchItem {
+        idempotency_key: key.map(str::to_owned),
+        customer: with_email(email),
+    };
+    let items = vec![
+        item(Some("b-1"), "b1@example.com"),
+        item(None, "b2@example.com"),
+        item(Some("b-3"), "not an email"),
+        item(None, "b1@example.com"),
+    ];
+    let outcomes = client
+        .customers()
+        .create_batch(&items)
+        .await
+        .expect("the retry gets every item's stored answer");
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes[0].idempotency_key, "b-1");
+    assert!(
+        !outcomes[1].idempotency_key.is_empty(),
+        "a key is generated"
+    );
+    let first = outcomes[0].result.as_ref().expect("created").data.clone();
+    assert_eq!(first.email, "b1@example.com");
+    assert_eq!(
+        outcomes[1].result.as_ref().expect("created").data.email,
+        "b2@example.com"
+    );
+    let e = outcomes[2].result.as_ref().expect_err("invalid");
+    assert_eq!(e.status(), Some(StatusCode::UNPROCESSABLE_ENTITY));
+    assert_eq!(failure_fields(e), ["email"]);
+    let e = outcomes[3].result.as_ref().expect_err("duplicate");
+    assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(e.error_code(), Some(ErrorCode::ValidationError));
+    // The first answer was lost, so everything the client saw is a replay.
+    assert!(outcomes.iter().all(|o| o.replayed), "{outcomes:?}");
+
+    let batches: Vec<_> = proxy
+        .forwarded()
+        .into_iter()
+        .filter(|f| f.path == "/api/v1/customers/batch")
+        .collect();
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    assert!(batches[0].lost && !batches[1].lost);
+    assert_eq!(batches[0].idempotency_key, None, "items carry the keys");
+
+    let all = server
+        .client()
+        .customers()
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(all.count, 2, "b1 and b2, once each");
+
+    // Checked before sending.
+    assert!(matches!(
+        client.customers().create_batch(&[]).await,
+        Err(OakError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        client
+            .customers()
+            .create_batch(&[item(Some("bad key"), "x@example.com")])
+            .await,
+        Err(OakError::InvalidArgument(_))
+    ));
+}

@@ -1,21 +1,25 @@
 //! Customer endpoints (contract §4.1–4.4).
 
 use acorn_types::{
-    ApiResponse, Customer, CustomerList, CustomerPatch, FailureReason, ReasonCode, WriteMode,
+    ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerList, CustomerPatch,
+    FailureReason, ReasonCode, WriteMode, BATCH_MAX_ITEMS,
 };
+use anyhow::Context;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde_json::{Map, Value};
 
 use super::list_query;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{query_pairs, CustomerPath, JsonObject};
-use crate::idempotency::Success;
+use crate::idempotency::{json_fingerprint, Success};
 use crate::state::AppState;
-use crate::store::{now_micros, Page, UpdateOutcome};
+use crate::store::batch::{Answer, BatchAnswers, BatchItem, KeyTimes};
+use crate::store::{now_micros, Page, StoreError, UpdateOutcome};
 
 /// A customer response with its version as a strong `ETag` (usable in `If-Match`).
 fn customer_response(msg: &str, customer: Customer) -> Response {
@@ -131,4 +135,157 @@ pub async fn list(
             .insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
     Ok(response)
+}
+
+/// Reads a batch body into its items, or refuses the whole batch naming every malformed part
+/// (a customer's own field errors are that item's answer, not the batch's).
+fn batch_items(
+    body: &Map<String, Value>,
+) -> Result<Vec<(Option<String>, Map<String, Value>)>, ApiError> {
+    let mut reasons = Vec::new();
+    for key in body.keys().filter(|k| k.as_str() != "items") {
+        reasons.push(FailureReason::invalid(
+            key,
+            format!("{key} is not a known field (a batch has only items)"),
+        ));
+    }
+    let items = match body.get("items") {
+        Some(Value::Array(items)) if (1..=BATCH_MAX_ITEMS).contains(&items.len()) => {
+            items.as_slice()
+        }
+        Some(Value::Array(_)) => {
+            reasons.push(FailureReason::invalid(
+                "items",
+                format!("items must hold 1 to {BATCH_MAX_ITEMS} customers"),
+            ));
+            &[]
+        }
+        Some(_) => {
+            reasons.push(FailureReason::invalid("items", "items must be an array"));
+            &[]
+        }
+        None => {
+            reasons.push(FailureReason::new(
+                ReasonCode::MissingRequiredInformation,
+                "items is required",
+                &["items"],
+            ));
+            &[]
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(item) = item else {
+            reasons.push(FailureReason::invalid(
+                &format!("items[{i}]"),
+                format!("items[{i}] must be an object"),
+            ));
+            continue;
+        };
+        for key in item
+            .keys()
+            .filter(|k| !["idempotency_key", "customer"].contains(&k.as_str()))
+        {
+            let field = format!("items[{i}].{key}");
+            reasons.push(FailureReason::invalid(
+                &field,
+                format!("{field} is not a known field (an item has idempotency_key and customer)"),
+            ));
+        }
+        let key = match item.get("idempotency_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(k)) if crate::idempotency::is_valid_key(k) => Some(k.clone()),
+            Some(_) => {
+                let field = format!("items[{i}].idempotency_key");
+                reasons.push(FailureReason::invalid(
+                    &field,
+                    format!("{field} must be 1 to 255 printable ASCII characters"),
+                ));
+                None
+            }
+        };
+        match item.get("customer") {
+            Some(Value::Object(customer)) => out.push((key, customer.clone())),
+            Some(_) => {
+                let field = format!("items[{i}].customer");
+                reasons.push(FailureReason::invalid(
+                    &field,
+                    format!("{field} must be an object"),
+                ));
+            }
+            None => {
+                let field = format!("items[{i}].customer");
+                reasons.push(FailureReason::new(
+                    ReasonCode::MissingRequiredInformation,
+                    format!("{field} is required"),
+                    &[&field],
+                ));
+            }
+        }
+    }
+    if reasons.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::validation(reasons))
+    }
+}
+
+fn answer(e: ApiError) -> Answer {
+    let (status, body) = e.envelope_text();
+    Answer::new(status.as_u16(), body)
+}
+
+/// `POST /api/v1/customers/batch` (an Acorn extension): up to 100 creates in one request and
+/// one transaction, each answered as `POST /api/v1/customers` with its key would have been.
+pub async fn create_batch(
+    State(state): State<AppState>,
+    AuthMerchant(merchant): AuthMerchant,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    const CREATED: &str = "Customer created";
+    let items = batch_items(&body)?
+        .into_iter()
+        .map(|(key, customer)| BatchItem {
+            key: key.map(|k| (k, json_fingerprint(&Value::Object(customer.clone())))),
+            patch: CustomerPatch::parse(&customer, WriteMode::Create)
+                .map_err(|reasons| answer(ApiError::validation(reasons))),
+        })
+        .collect();
+    let answers = BatchAnswers {
+        created_msg: CREATED,
+        duplicate: answer(StoreError::Duplicate("email").into()),
+        mismatch: answer(ApiError::validation(vec![FailureReason::new(
+            ReasonCode::IdempotencyMismatch,
+            "this idempotency_key was already used with a different request (route or body)",
+            &["idempotency_key"],
+        )])),
+        in_flight: answer(ApiError::conflict(
+            "a request with this idempotency_key is still being processed; retry later",
+        )),
+    };
+    let config = &state.config;
+    let times = KeyTimes {
+        lease: micros(config.request_timeout + std::time::Duration::from_secs(30)),
+        retention: micros(config.idempotency_retention),
+    };
+    let results = state
+        .store
+        .create_customer_batch(merchant, items, &answers, times, now_micros())
+        .await?
+        .into_iter()
+        .map(|a| {
+            let body = serde_json::from_str(&a.body).context("a stored answer is not JSON")?;
+            Ok(CustomerBatchResult {
+                status: a.status,
+                replayed: a.replayed,
+                body,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ok = Success::new(StatusCode::OK, "Batch processed");
+    Ok(ok.render(CustomerBatchResponse { results }))
+}
+
+fn micros(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
 }

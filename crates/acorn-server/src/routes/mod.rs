@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/customers",
             post(customers::create).get(customers::list),
         )
+        .route("/api/v1/customers/batch", post(customers::create_batch))
         .route(
             "/api/v1/customers/{id}",
             get(customers::get).put(customers::update),

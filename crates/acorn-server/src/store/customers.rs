@@ -191,6 +191,19 @@ fn count_keys(c: &Customer) -> Vec<(&'static str, String)> {
     keys
 }
 
+/// Counter changes: `(dimension, value)` → how much to add.
+pub(crate) type CountDelta = BTreeMap<(&'static str, String), i64>;
+
+/// Adds to `delta` the move of one customer from `old` to `new` (either may be absent).
+pub(crate) fn count_delta(delta: &mut CountDelta, old: Option<&Customer>, new: Option<&Customer>) {
+    for k in old.map(count_keys).unwrap_or_default() {
+        *delta.entry(k).or_default() -= 1;
+    }
+    for k in new.map(count_keys).unwrap_or_default() {
+        *delta.entry(k).or_default() += 1;
+    }
+}
+
 /// Moves the list counters from `old` to `new` (either may be absent), in the caller's
 /// transaction.
 pub(crate) async fn adjust_counts(
@@ -199,13 +212,17 @@ pub(crate) async fn adjust_counts(
     old: Option<&Customer>,
     new: Option<&Customer>,
 ) -> Result<(), sqlx::Error> {
-    let mut delta: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
-    for k in old.map(count_keys).unwrap_or_default() {
-        *delta.entry(k).or_default() -= 1;
-    }
-    for k in new.map(count_keys).unwrap_or_default() {
-        *delta.entry(k).or_default() += 1;
-    }
+    let mut delta = CountDelta::new();
+    count_delta(&mut delta, old, new);
+    apply_counts(conn, merchant, delta).await
+}
+
+/// Applies counter changes in one statement, in the caller's transaction.
+pub(crate) async fn apply_counts(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    mut delta: CountDelta,
+) -> Result<(), sqlx::Error> {
     delta.retain(|_, d| *d != 0);
     if delta.is_empty() {
         return Ok(());
@@ -226,6 +243,57 @@ pub(crate) async fn adjust_counts(
     let (text, args) = sql.into_parts();
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
+}
+
+/// The `INSERT … RETURNING` of a new customer (status `NOT_STARTED`, version 1) and its id.
+/// With `skip_duplicate`, an email already taken inserts nothing and returns no row instead of
+/// failing (so a batch can go on in the same transaction).
+pub(crate) fn insert_customer_sql(
+    merchant: MerchantId,
+    patch: &CustomerPatch,
+    now: i64,
+    skip_duplicate: bool,
+) -> Result<(CustomerId, Sql), StoreError> {
+    let id = CustomerId::new();
+    // created_at is the id's own timestamp, so id order and creation order agree exactly.
+    let (secs, nanos) = id
+        .uuid()
+        .get_timestamp()
+        .map(|t| t.to_unix())
+        .unwrap_or((0, 0));
+    let created_at = i64::try_from(secs).unwrap_or(0) * 1_000_000 + i64::from(nanos / 1000);
+    let email = patch
+        .get("email")
+        .and_then(Value::as_str)
+        .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
+
+    let mut sql = Sql::new(
+        "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
+    );
+    for (spec, _) in patch.values() {
+        sql.push(", ").push(spec.name);
+    }
+    sql.push(") VALUES (")
+        .bind(bare(id))
+        .push(", ")
+        .bind(mer(merchant))
+        .push(", ");
+    sql.bind(acorn_types::fields::email_key(email))
+        .push(", ")
+        .bind(CustomerStatus::NotStarted.as_str().to_owned());
+    sql.push(", 1, ").bind(created_at).push(", ").bind(now);
+    for (spec, value) in patch.values() {
+        sql.push(", ");
+        bind_value(&mut sql, spec.kind, value);
+    }
+    sql.push(")");
+    if skip_duplicate {
+        sql.push(" ON CONFLICT DO NOTHING");
+    }
+    // A new customer has no registrations: the inserted row is the whole customer.
+    // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
+    sql.push(" RETURNING ").push(&COLUMNS);
+    Ok((id, sql))
 }
 
 impl Store {
@@ -258,40 +326,7 @@ impl Store {
         patch: &CustomerPatch,
         now: i64,
     ) -> Result<Customer, StoreError> {
-        let id = CustomerId::new();
-        // created_at is the id's own timestamp, so id order and creation order agree exactly.
-        let (secs, nanos) = id
-            .uuid()
-            .get_timestamp()
-            .map(|t| t.to_unix())
-            .unwrap_or((0, 0));
-        let created_at = i64::try_from(secs).unwrap_or(0) * 1_000_000 + i64::from(nanos / 1000);
-        let email = patch
-            .get("email")
-            .and_then(Value::as_str)
-            .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
-
-        let mut sql = Sql::new("INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at");
-        for (spec, _) in patch.values() {
-            sql.push(", ").push(spec.name);
-        }
-        sql.push(") VALUES (")
-            .bind(bare(id))
-            .push(", ")
-            .bind(mer(merchant))
-            .push(", ");
-        sql.bind(acorn_types::fields::email_key(email))
-            .push(", ")
-            .bind(CustomerStatus::NotStarted.as_str().to_owned());
-        sql.push(", 1, ").bind(created_at).push(", ").bind(now);
-        for (spec, value) in patch.values() {
-            sql.push(", ");
-            bind_value(&mut sql, spec.kind, value);
-        }
-        // A new customer has no registrations: the inserted row is the whole customer.
-        // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
-        sql.push(") RETURNING ").push(&COLUMNS);
-
+        let (id, sql) = insert_customer_sql(merchant, patch, now, false)?;
         let mut tx = self.begin().await?;
         let (text, args) = sql.into_parts();
         let rows = sqlx::query_with(&text, args)

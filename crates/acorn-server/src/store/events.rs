@@ -34,6 +34,36 @@ pub(crate) async fn insert_event(
     Ok(id)
 }
 
+/// Records one event of the same kind per customer, in one statement (ids in slice order).
+pub(crate) async fn insert_customer_events(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    event: &str,
+    category: &str,
+    rows: &[(CustomerId, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = super::sql::Sql::new(
+        "INSERT INTO events (id, merchant_id, customer_id, event, category, data, created_at) VALUES ",
+    );
+    for (i, (customer, data)) in rows.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(EventId::new().uuid().to_string()).push(", ");
+        sql.bind(merchant.uuid().to_string()).push(", ");
+        sql.bind(Some(customer.uuid().to_string())).push(", ");
+        sql.bind(event.to_owned()).push(", ");
+        sql.bind(category.to_owned()).push(", ");
+        sql.bind(data.clone()).push(", ");
+        sql.bind(now).push(")");
+    }
+    let (text, args) = sql.into_parts();
+    sqlx::query_with(&text, args).execute(conn).await?;
+    Ok(())
+}
+
 /// Every event name Acorn records (for validating filters).
 pub fn is_known_event(name: &str) -> bool {
     const FIXED: &[&str] = &[

@@ -6,6 +6,7 @@
 //! write transaction starts, job claiming — is in [`Dialect`], and each engine has its own
 //! migration set under `migrations/<engine>/`.
 
+pub mod batch;
 mod customers;
 pub mod events;
 mod files;

@@ -7,6 +7,7 @@ mod helpers;
 mod pg;
 
 mod auth;
+mod customers_batch;
 mod customers_create;
 mod customers_list;
 mod customers_update;
