@@ -81,6 +81,16 @@ fn schemas() -> Value {
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}});
     let total = json!({"type": "object", "properties": {"currency": {"type": "string"}, "available": {"type": "integer"},
         "pending": {"type": "integer"}, "reserved": {"type": "integer"}, "instant_payouts": {"type": "integer"}}});
+    let batch_request = json!({"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
+        "items": {"type": "array", "minItems": 1, "maxItems": acorn_types::BATCH_MAX_ITEMS, "items": {
+            "type": "object", "required": ["customer"], "additionalProperties": false, "properties": {
+                "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
+                "customer": r("CustomerWrite")}}}}});
+    let batch_envelope = envelope(
+        json!({"type": "object", "properties": {"results": {"type": "array",
+        "items": {"type": "object", "properties": {"status": {"type": "integer"}, "replayed": {"type": "boolean"},
+            "body": {"description": "the envelope POST /api/v1/customers would have answered"}}}}}}),
+    );
     json!({
         "Provider": {"type": "string", "enum": strings(Provider::ALL)},
         "TargetRole": {"type": "string", "enum": strings(TargetRole::ALL)},
@@ -125,6 +135,8 @@ fn schemas() -> Value {
             "content_type": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
             "url": {"type": "string"}, "created_at": {"type": "string"}}}})),
         "AnyEnvelope": envelope(json!({})),
+        "CustomerBatchRequest": batch_request,
+        "CustomerBatchEnvelope": batch_envelope,
     })
 }
 
@@ -156,6 +168,15 @@ const OPERATIONS: &[Op] = &[
         Some("CustomerWrite"),
         200,
         "CustomerEnvelope",
+        &[],
+    ),
+    (
+        "post",
+        "/api/v1/customers/batch",
+        "Create up to 100 customers, each with its own idempotency_key (Acorn extension)",
+        Some("CustomerBatchRequest"),
+        200,
+        "CustomerBatchEnvelope",
         &[],
     ),
     (

@@ -8,9 +8,15 @@
 //!   goes on. Rate limiting (429) and passing failures (5xx, a dropped connection) are waited out
 //!   and retried by the SDK; if they persist the import stops — it never reports them as failed
 //!   rows — and the same command resumes it.
-//! - Rows are read lazily and at most `--concurrency` requests are in flight, so memory does not
+//! - Rows go out in batches (`POST /api/v1/customers/batch`, up to `--batch-size` rows and
+//!   512 KiB each), every row still with its own key and its own answer: one request and one
+//!   database transaction per batch instead of per row is what makes a bulk import fast. A
+//!   batch the server refuses as a whole (too large, say) is sent again row by row, so only the
+//!   offending row fails.
+//! - Rows are read lazily and at most `--concurrency` batches are in flight, so memory does not
 //!   grow with the file.
 
+use acorn_sdk::types::{CustomerBatchItem, BATCH_MAX_ITEMS};
 use acorn_sdk::{CustomerService, OakError};
 use clap::Args;
 use futures::StreamExt;
@@ -29,9 +35,12 @@ use super::rows::{self, Format, Row};
 pub struct ImportArgs {
     /// A .csv file (header row of field names) or a .jsonl file (one customer object per line).
     file: PathBuf,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    /// Batches in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
+    /// Rows per request (1 sends each row on its own to `POST /api/v1/customers`).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
+    batch_size: u16,
     /// Write one line per row (row, email, customer_id, error) to this CSV file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -98,25 +107,34 @@ pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
         None => None,
     };
     let concurrency = usize::from(args.concurrency);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Row>(concurrency * 4);
+    let batch_size = usize::from(args.batch_size).min(BATCH_MAX_ITEMS);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Row>>(concurrency * 2);
     let path = args.file.clone();
     let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let (rows, _) = rows::open(&path, format)?;
+        let mut batch = Batch::default();
         for row in rows {
-            if tx.blocking_send(row?).is_err() {
-                break; // the import stopped
+            if let Some(full) = batch.add(row?, batch_size) {
+                if tx.blocking_send(full).is_err() {
+                    return Ok(()); // the import stopped
+                }
             }
+        }
+        if !batch.rows.is_empty() {
+            let _ = tx.blocking_send(batch.rows);
         }
         Ok(())
     });
     let customers = client.sdk.customers();
-    let rows =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) });
+    let batches =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
     // Boxed so that dropping it (when the import stops early) also drops the receiver, which
     // ends the reader thread.
     let mut outcomes = Box::pin(
-        rows.map(|row| import_row(&customers, &key_prefix, row))
-            .buffer_unordered(concurrency),
+        batches
+            .map(|rows| import_batch(&customers, &key_prefix, rows))
+            .buffer_unordered(concurrency)
+            .flat_map(futures::stream::iter),
     );
 
     let mut progress = Progress::new("import", "rows", Some(total));
@@ -183,35 +201,112 @@ pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_row(customers: &CustomerService, key_prefix: &str, row: Row) -> Outcome {
-    let email = row.email.unwrap_or_default();
-    let request = match row.request {
-        Ok(r) => r,
-        Err(error) => {
-            return Outcome::Failed {
+/// Rows gathered for one request: at most `max` rows and about [`BATCH_BYTES`] of JSON.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Row>,
+    bytes: usize,
+}
+
+/// The JSON a batch may carry, well under the server's 1 MiB body limit.
+const BATCH_BYTES: usize = 512 * 1024;
+
+impl Batch {
+    /// Adds `row`; returns a batch to send when one is full.
+    fn add(&mut self, row: Row, max: usize) -> Option<Vec<Row>> {
+        let size = row
+            .request
+            .as_ref()
+            .map_or(0, |r| serde_json::to_vec(r).map_or(0, |v| v.len()) + 64);
+        // Full by size: send what came before this row (this row starts the next batch).
+        let flushed =
+            (!self.rows.is_empty() && self.bytes + size > BATCH_BYTES).then(|| self.take());
+        self.bytes += size;
+        self.rows.push(row);
+        // Full by count (a flush above leaves one row, which is below `max` unless `max` is 1,
+        // and then the batch was empty before this row).
+        flushed.or_else(|| (self.rows.len() >= max).then(|| self.take()))
+    }
+
+    fn take(&mut self) -> Vec<Row> {
+        self.bytes = 0;
+        std::mem::take(&mut self.rows)
+    }
+}
+
+/// Sends one batch; rows that cannot become a request fail without being sent.
+async fn import_batch(
+    customers: &CustomerService,
+    key_prefix: &str,
+    rows: Vec<Row>,
+) -> Vec<Outcome> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut sendable = Vec::with_capacity(rows.len());
+    for row in rows {
+        let email = row.email.unwrap_or_default();
+        match row.request {
+            Ok(request) => sendable.push((row.number, email, request)),
+            Err(error) => out.push(Outcome::Failed {
                 row: row.number,
                 email,
                 error,
-            }
+            }),
+        }
+    }
+    if sendable.is_empty() {
+        return out;
+    }
+    let key = |row: u64| format!("{key_prefix}-{row}");
+    let items: Vec<CustomerBatchItem> = sendable
+        .iter()
+        .map(|(row, _, request)| CustomerBatchItem {
+            idempotency_key: Some(key(*row)),
+            customer: request.clone(),
+        })
+        .collect();
+    let answers = if items.len() == 1 {
+        Err(None)
+    } else {
+        match customers.create_batch(&items).await {
+            Ok(outcomes) => Ok(outcomes.into_iter().map(|o| o.result.map(|r| r.data.id))),
+            // Refused as a whole (too large, say): send the rows one by one, so that only the
+            // offending row fails.
+            Err(e) if is_rows_fault(&e) => Err(None),
+            Err(error) => Err(Some(error)),
         }
     };
-    let key = format!("{key_prefix}-{}", row.number);
-    match customers.create_with_idempotency_key(&request, &key).await {
-        Ok(created) => Outcome::Imported {
-            row: row.number,
-            email,
-            id: created.data.id,
-        },
-        Err(e) if is_rows_fault(&e) => Outcome::Failed {
-            row: row.number,
-            email,
-            error: describe(&e),
-        },
-        Err(error) => Outcome::Stop {
-            row: row.number,
-            error,
-        },
+    let answers: Vec<Result<String, OakError>> = match answers {
+        Ok(answers) => answers.collect(),
+        Err(Some(error)) => {
+            out.push(Outcome::Stop {
+                row: sendable[0].0,
+                error,
+            });
+            return out;
+        }
+        Err(None) => {
+            let mut each = Vec::with_capacity(sendable.len());
+            for (row, _, request) in &sendable {
+                let r = customers
+                    .create_with_idempotency_key(request, &key(*row))
+                    .await;
+                each.push(r.map(|c| c.data.id));
+            }
+            each
+        }
+    };
+    for ((row, email, _), answer) in sendable.into_iter().zip(answers) {
+        out.push(match answer {
+            Ok(id) => Outcome::Imported { row, email, id },
+            Err(e) if is_rows_fault(&e) => Outcome::Failed {
+                row,
+                email,
+                error: describe(&e),
+            },
+            Err(error) => Outcome::Stop { row, error },
+        });
     }
+    out
 }
 
 /// Whether the server refused this row for what it contains (as opposed to being unavailable,
@@ -299,6 +394,43 @@ mod tests {
         }
         assert!(!is_rows_fault(&OakError::Timeout(Duration::from_secs(1))));
         assert!(is_rows_fault(&OakError::InvalidArgument("x".into())));
+    }
+
+    fn row(number: u64, first_name_len: usize) -> Row {
+        Row {
+            number,
+            email: None,
+            request: Ok(acorn_sdk::types::CustomerRequest {
+                email: Some(format!("r{number}@example.com")),
+                first_name: Some("x".repeat(first_name_len)),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn numbers(rows: &[Row]) -> Vec<u64> {
+        rows.iter().map(|r| r.number).collect()
+    }
+
+    #[test]
+    fn batches_close_on_count_and_on_size() {
+        let mut b = Batch::default();
+        assert!(b.add(row(1, 10), 3).is_none());
+        assert!(b.add(row(2, 10), 3).is_none());
+        assert_eq!(numbers(&b.add(row(3, 10), 3).unwrap()), [1, 2, 3]);
+        assert!(b.rows.is_empty());
+        // A row that would take the batch past the byte budget starts the next one.
+        assert!(b.add(row(4, 300 * 1024), 100).is_none());
+        assert_eq!(numbers(&b.add(row(5, 300 * 1024), 100).unwrap()), [4]);
+        assert_eq!(numbers(&b.rows), [5]);
+        // A single row over the budget still goes (alone); the server judges it.
+        let mut b = Batch::default();
+        assert!(b.add(row(6, 600 * 1024), 100).is_none());
+        assert_eq!(numbers(&b.add(row(7, 1), 100).unwrap()), [6]);
+        // One row per request.
+        let mut b = Batch::default();
+        assert_eq!(numbers(&b.add(row(8, 1), 1).unwrap()), [8]);
+        assert_eq!(numbers(&b.add(row(9, 1), 1).unwrap()), [9]);
     }
 
     #[test]

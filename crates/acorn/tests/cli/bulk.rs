@@ -329,3 +329,74 @@ fn export_to_stdout_with_filters_and_import_summary_as_json() {
         .stderr(contains("unknown CSV column(s): shoe_size"));
     assert_eq!(server.count_as(&server.merchant), 3);
 }
+
+/// Rows go out in batches closed by count and by size; each row keeps its own key, so a file
+/// first imported one row per request re-runs in batches with every first answer replayed —
+/// refusals included — and a row too large for any request fails alone.
+#[test]
+fn batches_split_by_size_and_keys_replay_across_batch_sizes() {
+    let server = Server::start();
+    let dir = server.dir();
+    let file = dir.join("mixed.jsonl");
+    let huge = "x".repeat(1_100_000);
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"email\":\"r1@example.com\"}}\n\
+             {{\"email\":\"r2@example.com\",\"first_name\":\"{huge}\"}}\n\
+             {{\"email\":\"r3@example.com\"}}\n\
+             {{\"email\":\"R1@example.com\"}}\n\
+             {{\"email\":\"r5@example.com\",\"country_code\":\"nowhere\"}}\n\
+             {{\"email\":\"r6@example.com\"}}\n"
+        ),
+    )
+    .expect("write");
+    let run = |batch_size: &str, report: &str| {
+        let out = server
+            .acorn()
+            .args([
+                "customers",
+                "import",
+                "--batch-size",
+                batch_size,
+                "--report",
+            ])
+            .arg(dir.join(report))
+            .arg(&file)
+            .output()
+            .expect("import");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("Imported 3 of 6 rows"),
+            "{}",
+            stdout(&out)
+        );
+        read_report(&dir.join(report))
+    };
+    let one_by_one = run("1", "one.csv");
+    let failed: Vec<u64> = one_by_one
+        .iter()
+        .filter(|(_, (id, _))| id.is_empty())
+        .map(|(row, _)| *row)
+        .collect();
+    assert_eq!(failed, [2, 4, 5]);
+    assert!(
+        one_by_one[&2].1.contains("too large"),
+        "{:?}",
+        one_by_one[&2]
+    );
+    assert!(
+        one_by_one[&4].1.contains("already exists"),
+        "{:?}",
+        one_by_one[&4]
+    );
+    assert!(
+        one_by_one[&5].1.contains("country_code"),
+        "{:?}",
+        one_by_one[&5]
+    );
+
+    assert_eq!(run("100", "batched.csv"), one_by_one);
+    assert_eq!(run("2", "pairs.csv"), one_by_one);
+    assert_eq!(server.count_as(&server.merchant), 3);
+}
