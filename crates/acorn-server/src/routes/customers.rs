@@ -137,11 +137,12 @@ pub async fn list(
     Ok(response)
 }
 
+/// A batch item as sent: its key, if any, and its customer object.
+type RawItem = (Option<String>, Map<String, Value>);
+
 /// Reads a batch body into its items, or refuses the whole batch naming every malformed part
 /// (a customer's own field errors are that item's answer, not the batch's).
-fn batch_items(
-    body: &Map<String, Value>,
-) -> Result<Vec<(Option<String>, Map<String, Value>)>, ApiError> {
+fn batch_items(body: &Map<String, Value>) -> Result<Vec<RawItem>, ApiError> {
     let mut reasons = Vec::new();
     for key in body.keys().filter(|k| k.as_str() != "items") {
         reasons.push(FailureReason::invalid(
