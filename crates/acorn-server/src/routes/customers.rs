@@ -244,7 +244,7 @@ pub async fn create_batch(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     const CREATED: &str = "Customer created";
-    let items = batch_items(&body)?
+    let items: Vec<BatchItem> = batch_items(&body)?
         .into_iter()
         .map(|(key, customer)| BatchItem {
             key: key.map(|k| (k, json_fingerprint(&Value::Object(customer.clone())))),
@@ -271,7 +271,7 @@ pub async fn create_batch(
     };
     let results = state
         .store
-        .create_customer_batch(merchant, items, &answers, times, now_micros())
+        .create_customer_batch(merchant, &items, &answers, times, now_micros())
         .await?
         .into_iter()
         .map(|a| {

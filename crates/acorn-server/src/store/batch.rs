@@ -94,10 +94,40 @@ enum KeyState {
 impl Store {
     /// Creates the batch's customers in one transaction and returns one answer per item, in
     /// order. Only a database failure fails the whole batch (and then nothing is written).
+    ///
+    /// On PostgreSQL two batches inserting the same emails in opposite orders can deadlock;
+    /// the database then aborts one, which is run again here (a few times) instead of failing.
     pub async fn create_customer_batch(
         &self,
         merchant: MerchantId,
-        items: Vec<BatchItem>,
+        items: &[BatchItem],
+        answers: &BatchAnswers,
+        times: KeyTimes,
+        now: i64,
+    ) -> Result<Vec<Answer>, StoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self
+                .create_customer_batch_once(merchant, items, answers, times, now)
+                .await
+            {
+                Err(StoreError::Other(e)) if tries < 5 && is_deadlock(&e) => {
+                    tracing::debug!(tries, "batch create deadlocked; running it again");
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        rand::random::<u64>() % 20,
+                    ))
+                    .await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn create_customer_batch_once(
+        &self,
+        merchant: MerchantId,
+        items: &[BatchItem],
         answers: &BatchAnswers,
         times: KeyTimes,
         now: i64,
@@ -105,7 +135,7 @@ impl Store {
         let mer = merchant.uuid().to_string();
         // Each key once, sorted, so that concurrent batches lock keys in the same order.
         let mut first_fp: HashMap<String, String> = HashMap::new();
-        for item in &items {
+        for item in items {
             if let Some((k, fp)) = &item.key {
                 first_fp.entry(k.clone()).or_insert_with(|| fp.clone());
             }
@@ -225,9 +255,9 @@ impl Store {
                     Some(KeyState::Free) => {}
                 }
             }
-            let answer = match item.patch {
-                Err(refusal) => refusal,
-                Ok(patch) => match self.insert_in_batch(&mut tx, merchant, &patch, now).await? {
+            let answer = match &item.patch {
+                Err(refusal) => refusal.clone(),
+                Ok(patch) => match self.insert_in_batch(&mut tx, merchant, patch, now).await? {
                     None => answers.duplicate.clone(),
                     Some((id, customer)) => {
                         count_delta(&mut counts, None, Some(&customer));
@@ -242,7 +272,7 @@ impl Store {
                     }
                 },
             };
-            if let Some((key, fp)) = item.key {
+            if let Some((key, fp)) = &item.key {
                 state.insert(
                     key.clone(),
                     KeyState::Done {
@@ -251,7 +281,7 @@ impl Store {
                         body: answer.body.clone(),
                     },
                 );
-                finished.push((key, fp, answer.clone()));
+                finished.push((key.clone(), fp.clone(), answer.clone()));
             }
             out.push(answer);
         }
@@ -312,4 +342,13 @@ impl Store {
         let customer = rows.first().map(customer_from_row).transpose()?;
         Ok(customer.map(|c| (id, c)))
     }
+}
+
+/// Whether `e` is PostgreSQL's deadlock (40P01) or serialization (40001) failure: the
+/// transaction was aborted and can simply run again.
+fn is_deadlock(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<sqlx::Error>().is_some_and(|e| match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    })
 }
