@@ -400,3 +400,39 @@ fn batches_split_by_size_and_keys_replay_across_batch_sizes() {
     assert_eq!(run("2", "pairs.csv"), one_by_one);
     assert_eq!(server.count_as(&server.merchant), 3);
 }
+
+/// Rate limiting slows an import down; it never fails a row. A server allowing 4 requests/s
+/// refuses most of 24 one-row requests sent 6 at a time with 429 at first; the SDK waits each
+/// out (honouring `Retry-After`) and every row is imported.
+#[test]
+fn rate_limiting_is_waited_out_not_reported_as_failed_rows() {
+    let server = Server::start_with(&["--rate-limit", "4", "--rate-limit-burst", "2"]);
+    let file = server.dir().join("limited.jsonl");
+    let lines: String = (1..=24)
+        .map(|i| format!("{{\"email\":\"limited{i}@example.com\"}}\n"))
+        .collect();
+    std::fs::write(&file, lines).expect("write");
+    let summary = server.json(&[
+        "customers",
+        "import",
+        file.to_str().expect("path"),
+        "--batch-size",
+        "1",
+        "--concurrency",
+        "6",
+    ]);
+    assert_eq!(summary["imported"], 24, "{summary}");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert_eq!(server.count_as(&server.merchant), 24);
+
+    let metrics = server.get_text("/metrics");
+    let refused: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("acorn_http_requests_total{") && l.contains("status=\"429\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(
+        refused > 0,
+        "the server should have answered 429 along the way:\n{metrics}"
+    );
+}

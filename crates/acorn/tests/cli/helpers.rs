@@ -46,10 +46,16 @@ pub struct Server {
 impl Server {
     /// Starts `acorn serve --listen 127.0.0.1:0` and reads its first-start banner.
     pub fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// Like [`start`](Self::start), with more `acorn serve` options.
+    pub fn start_with(options: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("acorn"))
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(["--sandbox-step-delay", "0"])
+            .args(options)
             .arg("--data-dir")
             .arg(dir.path())
             .env_remove("ACORN_DATABASE_URL")
@@ -174,4 +180,24 @@ pub fn stdout(out: &std::process::Output) -> String {
 /// A command's stderr as text.
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+impl Server {
+    /// `GET path` on the server without credentials; returns the response body.
+    pub fn get_text(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let host = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(host).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
 }
