@@ -14,26 +14,10 @@ use super::body::Fields;
 use super::registrations::{adapter, provider_failure};
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
-use crate::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::extract::{comma_list, not_one_of, query_pairs, CustomerPath, JsonObject};
 use crate::providers::BalanceAccount;
 use crate::state::AppState;
 use crate::store::{format_time, now_micros, RegistrationKey, StoreError};
-
-fn comma_list<T: PartialEq>(
-    name: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, acorn_types::UnknownValue>,
-    out: &mut Vec<T>,
-    reasons: &mut Vec<FailureReason>,
-) {
-    for part in raw.split(',').map(str::trim) {
-        match parse(part) {
-            Ok(v) if !out.contains(&v) => out.push(v),
-            Ok(_) => {}
-            Err(e) => reasons.push(FailureReason::invalid(name, format!("{name}: {e}"))),
-        }
-    }
-}
 
 fn joined<T: std::fmt::Display>(v: &[T]) -> Option<String> {
     (!v.is_empty()).then(|| {
@@ -57,11 +41,17 @@ pub async fn balances(
             "provider" => comma_list(
                 "provider",
                 &value,
-                Provider::parse,
+                |s| Provider::parse(s).map_err(not_one_of),
                 &mut providers,
                 &mut reasons,
             ),
-            "role" => comma_list("role", &value, TargetRole::parse, &mut roles, &mut reasons),
+            "role" => comma_list(
+                "role",
+                &value,
+                |s| TargetRole::parse(s).map_err(not_one_of),
+                &mut roles,
+                &mut reasons,
+            ),
             other => reasons.push(FailureReason::invalid(
                 other,
                 format!("{other} is not a known query parameter"),

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::list_query::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
-use crate::extract::query_pairs;
+use crate::extract::{comma_list, query_pairs};
 use crate::state::AppState;
 use crate::store::events::is_known_event;
 
@@ -38,20 +38,17 @@ pub async fn list(
                     &["starting_after"],
                 )),
             },
-            "event" => {
-                for name in value.split(',').map(str::trim) {
-                    if is_known_event(name) {
-                        if !names.iter().any(|n| n == name) {
-                            names.push(name.to_owned());
-                        }
-                    } else {
-                        reasons.push(FailureReason::invalid(
-                            "event",
-                            format!("{name:?} is not an event name"),
-                        ));
-                    }
-                }
-            }
+            "event" => comma_list(
+                "event",
+                &value,
+                |name| {
+                    is_known_event(name)
+                        .then(|| name.to_owned())
+                        .ok_or_else(|| "is not an event name".to_owned())
+                },
+                &mut names,
+                &mut reasons,
+            ),
             other => reasons.push(FailureReason::invalid(
                 other,
                 format!("{other} is not a known query parameter"),

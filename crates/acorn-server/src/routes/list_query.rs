@@ -6,6 +6,7 @@ use acorn_types::{
 };
 
 use crate::error::ApiError;
+use crate::extract::{comma_list, not_one_of};
 use crate::store::{ListQuery, Page, RegistrationFilter};
 
 /// Default page size.
@@ -27,34 +28,6 @@ pub struct PageMeta {
 pub struct ParsedList {
     pub query: ListQuery,
     pub meta: PageMeta,
-}
-
-/// Splits a comma list, trims, parses each value and drops duplicates (so counts stay exact).
-fn list<T: PartialEq>(
-    name: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-    reasons: &mut Vec<FailureReason>,
-) -> Vec<T> {
-    let mut out = Vec::new();
-    for part in raw.split(',').map(str::trim) {
-        if part.is_empty() {
-            reasons.push(FailureReason::invalid(
-                name,
-                format!("{name} contains an empty value"),
-            ));
-            continue;
-        }
-        match parse(part) {
-            Ok(v) if !out.contains(&v) => out.push(v),
-            Ok(_) => {}
-            Err(msg) => reasons.push(FailureReason::invalid(
-                name,
-                format!("{name}: {part:?} {msg}"),
-            )),
-        }
-    }
-    out
 }
 
 fn integer(name: &str, raw: &str, min: i64, reasons: &mut Vec<FailureReason>) -> Option<i64> {
@@ -87,8 +60,7 @@ fn cursor(name: &str, raw: &str, reasons: &mut Vec<FailureReason>) -> Option<Cus
 fn canonical<T: std::fmt::Display>(
     r: Result<T, acorn_types::UnknownValue>,
 ) -> Result<String, String> {
-    r.map(|v| v.to_string())
-        .map_err(|e| format!("is not one of: {}", e.allowed))
+    r.map(|v| v.to_string()).map_err(not_one_of)
 }
 
 /// Parses the query pairs. Repeated parameters add to the same list.
@@ -109,77 +81,70 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ParsedList, ApiError> {
         match key.as_str() {
             "limit" => limit = integer("limit", value, 1, r),
             "offset" => offset = integer("offset", value, 0, r),
-            "email" => q.emails.extend(list(
+            "email" => comma_list(
                 "email",
                 value,
                 |s| fields::email(s).map(|e| fields::email_key(&e)),
+                &mut q.emails,
                 r,
-            )),
-            "country_code" => {
-                q.countries
-                    .extend(list("country_code", value, fields::country_code, r))
-            }
-            "document_type" => q.document_types.extend(list(
+            ),
+            "country_code" => comma_list(
+                "country_code",
+                value,
+                fields::country_code,
+                &mut q.countries,
+                r,
+            ),
+            "document_type" => comma_list(
                 "document_type",
                 value,
                 |s| {
                     DocumentType::parse(s)
                         .map(|d| d.as_str().to_owned())
-                        .map_err(|e| format!("is not one of: {}", e.allowed))
+                        .map_err(not_one_of)
                 },
+                &mut q.document_types,
                 r,
-            )),
-            "status" => q.statuses.extend(list(
+            ),
+            "status" => comma_list(
                 "status",
                 value,
                 |s| {
                     CustomerStatus::parse(s)
                         .map(|d| d.as_str().to_owned())
-                        .map_err(|e| format!("is not one of: {}", e.allowed))
+                        .map_err(not_one_of)
                 },
+                &mut q.statuses,
                 r,
-            )),
+            ),
             "starting_after" => after = cursor("starting_after", value, r),
             "ending_before" => before = cursor("ending_before", value, r),
-            "provider" => q.registration.providers.extend(list(
+            "provider" => comma_list(
                 "provider",
                 value,
                 |s| canonical(Provider::parse(s)),
+                &mut q.registration.providers,
                 r,
-            )),
-            "target_role" => q.registration.roles.extend(list(
+            ),
+            "target_role" => comma_list(
                 "target_role",
                 value,
                 |s| canonical(TargetRole::parse(s)),
+                &mut q.registration.roles,
                 r,
-            )),
-            "provider_registration_status" => q.registration.statuses.extend(list(
+            ),
+            "provider_registration_status" => comma_list(
                 "provider_registration_status",
                 value,
                 |s| canonical(RegistrationStatus::parse(s)),
+                &mut q.registration.statuses,
                 r,
-            )),
+            ),
             other => r.push(FailureReason::invalid(
                 other,
                 format!("{other} is not a known query parameter"),
             )),
         }
-    }
-    for v in [
-        &mut q.emails,
-        &mut q.countries,
-        &mut q.document_types,
-        &mut q.statuses,
-    ] {
-        let mut seen = Vec::new();
-        v.retain(|x| {
-            if seen.contains(x) {
-                false
-            } else {
-                seen.push(x.clone());
-                true
-            }
-        });
     }
     let has_offset = pairs.iter().any(|(k, _)| k == "offset");
     let has_after = pairs.iter().any(|(k, _)| k == "starting_after");
