@@ -73,18 +73,49 @@ pub(crate) async fn record<T: Serialize>(
     conn: &mut AnyConnection,
     data: &T,
 ) -> Result<(), sqlx::Error> {
-    let Ok(scope) = SCOPE.try_with(Arc::clone) else {
-        return Ok(());
-    };
-    let declared = scope.success.lock().ok().and_then(|s| *s);
-    let Some((status, msg)) = declared else {
-        return Ok(());
-    };
-    let body = serde_json::to_string(&ApiResponse::new(msg, data))
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    complete(conn, scope.merchant, &scope.key, status.as_u16(), &body).await?;
-    scope.recorded.store(true, Ordering::SeqCst);
-    Ok(())
+    match pending_record() {
+        Some(pending) => pending.write(conn, data).await,
+        None => Ok(()),
+    }
+}
+
+/// The current request's key and declared success, captured to be recorded later by another
+/// task (the write combiner) in the transaction that makes the change.
+#[derive(Debug)]
+pub(crate) struct PendingRecord {
+    scope: Arc<Scope>,
+    status: StatusCode,
+    msg: &'static str,
+}
+
+/// Captures what [`record`] would store, when the current request is keyed and has declared
+/// its success.
+pub(crate) fn pending_record() -> Option<PendingRecord> {
+    let scope = SCOPE.try_with(Arc::clone).ok()?;
+    let (status, msg) = scope.success.lock().ok().and_then(|s| *s)?;
+    Some(PendingRecord { scope, status, msg })
+}
+
+impl PendingRecord {
+    /// Stores the response for `data` on `conn` (in the change's transaction).
+    pub(crate) async fn write<T: Serialize>(
+        &self,
+        conn: &mut AnyConnection,
+        data: &T,
+    ) -> Result<(), sqlx::Error> {
+        let body = serde_json::to_string(&ApiResponse::new(self.msg, data))
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        complete(
+            conn,
+            self.scope.merchant,
+            &self.scope.key,
+            self.status.as_u16(),
+            &body,
+        )
+        .await?;
+        self.scope.recorded.store(true, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 const HEADER: &str = "idempotency-key";

@@ -15,7 +15,7 @@ use sqlx::Row;
 use super::customers::{
     apply_counts, count_delta, customer_from_row, insert_customer_sql, CountDelta,
 };
-use super::events::{insert_customer_events, CATEGORY_REGISTRATION};
+use super::events::{insert_customer_events, CustomerEvent, CATEGORY_REGISTRATION};
 use super::sql::Sql;
 use super::{Store, StoreError};
 
@@ -219,7 +219,7 @@ impl Store {
 
         let mut out = Vec::with_capacity(items.len());
         let mut counts = CountDelta::new();
-        let mut events: Vec<(CustomerId, String)> = Vec::new();
+        let mut events: Vec<CustomerEvent> = Vec::new();
         let mut finished: Vec<(String, String, Answer)> = Vec::new(); // key, fingerprint, answer
         for item in items {
             if let Some((key, fp)) = &item.key {
@@ -262,7 +262,12 @@ impl Store {
                     Some((id, customer)) => {
                         count_delta(&mut counts, None, Some(&customer));
                         let data = serde_json::to_string(&customer).context("encoding event")?;
-                        events.push((id, data));
+                        events.push(CustomerEvent {
+                            merchant,
+                            customer: id,
+                            data,
+                            at: now,
+                        });
                         let body = serde_json::to_string(&ApiResponse::new(
                             answers.created_msg,
                             &customer,
@@ -287,15 +292,7 @@ impl Store {
         }
 
         apply_counts(&mut tx, merchant, counts).await?;
-        insert_customer_events(
-            &mut tx,
-            merchant,
-            "customer.created",
-            CATEGORY_REGISTRATION,
-            &events,
-            now,
-        )
-        .await?;
+        insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
         if !finished.is_empty() {
             let mut sql = Sql::new(
                 "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, \

@@ -326,6 +326,10 @@ impl Store {
         patch: &CustomerPatch,
         now: i64,
     ) -> Result<Customer, StoreError> {
+        if let Some(combiner) = &self.combiner {
+            let record = crate::idempotency::pending_record();
+            return combiner.create(merchant, patch, now, record).await;
+        }
         let (id, sql) = insert_customer_sql(merchant, patch, now, false)?;
         let mut tx = self.begin().await?;
         let (text, args) = sql.into_parts();

@@ -34,14 +34,20 @@ pub(crate) async fn insert_event(
     Ok(id)
 }
 
-/// Records one event of the same kind per customer, in one statement (ids in slice order).
+/// One event of a multi-row insert: whose, about which customer, its data and time.
+pub(crate) struct CustomerEvent {
+    pub merchant: MerchantId,
+    pub customer: CustomerId,
+    pub data: String,
+    pub at: i64,
+}
+
+/// Records one event of the same kind per row, in one statement (ids in slice order).
 pub(crate) async fn insert_customer_events(
     conn: &mut AnyConnection,
-    merchant: MerchantId,
     event: &str,
     category: &str,
-    rows: &[(CustomerId, String)],
-    now: i64,
+    rows: &[CustomerEvent],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
@@ -49,15 +55,15 @@ pub(crate) async fn insert_customer_events(
     let mut sql = super::sql::Sql::new(
         "INSERT INTO events (id, merchant_id, customer_id, event, category, data, created_at) VALUES ",
     );
-    for (i, (customer, data)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(EventId::new().uuid().to_string()).push(", ");
-        sql.bind(merchant.uuid().to_string()).push(", ");
-        sql.bind(Some(customer.uuid().to_string())).push(", ");
+        sql.bind(row.merchant.uuid().to_string()).push(", ");
+        sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.to_owned()).push(", ");
         sql.bind(category.to_owned()).push(", ");
-        sql.bind(data.clone()).push(", ");
-        sql.bind(now).push(")");
+        sql.bind(row.data.clone()).push(", ");
+        sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts();
     sqlx::query_with(&text, args).execute(conn).await?;

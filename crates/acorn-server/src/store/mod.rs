@@ -7,6 +7,7 @@
 //! migration set under `migrations/<engine>/`.
 
 pub mod batch;
+mod combine;
 mod customers;
 pub mod events;
 mod files;
@@ -100,6 +101,8 @@ pub struct Store {
     job_notify: std::sync::Arc<tokio::sync::Notify>,
     /// Merchants recently seen to exist (saves a query per authenticated request).
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
+    /// SQLite: writes concurrent customer creates in shared transactions (group commit).
+    combiner: Option<combine::Combiner>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,6 +133,7 @@ impl Store {
                 read: pool,
                 job_notify: Default::default(),
                 known_merchants: Default::default(),
+                combiner: None,
             }
         } else {
             anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
@@ -162,6 +166,7 @@ impl Store {
             .context("opening the SQLite database for reading")?;
         Ok(Store {
             dialect: Dialect::Sqlite,
+            combiner: Some(combine::Combiner::start(write.clone())),
             write,
             read,
             job_notify: Default::default(),

@@ -121,6 +121,55 @@ both_stores! {
         assert_eq!(app.list_customers("email=race@example.com").await.data()["count"], 1);
     }
 
+    async fn concurrent_creates_each_get_their_own_answer(app) {
+        // Sent all at once, so on SQLite they are written in shared transactions (group
+        // commit): 40 distinct emails, 20 repeats of them, every third request keyed, and a
+        // few more merchants' customers mixed in. Each request must still get its own answer.
+        let other = app.new_merchant("other").await;
+        let sends = (0..60).map(|i| {
+            let body = json!({"email": format!("c{}@example.com", i % 40), "first_name": format!("N{i}")});
+            let key = format!("ck-{i}");
+            let token = if i % 10 == 9 { other.token.clone() } else { app.merchant.token.clone() };
+            let app = &app;
+            async move {
+                let headers: Vec<(&str, &str)> = if i % 3 == 0 { vec![("idempotency-key", key.as_str())] } else { vec![] };
+                let r = app.send(reqwest::Method::POST, "/api/v1/customers", Some(&body), Some(&token), &headers).await;
+                (i, body, key, token, r)
+            }
+        });
+        let results = futures::future::join_all(sends).await;
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, body, _, _, r) in &results {
+            match r.status {
+                200 => {
+                    assert_eq!(r.data()["email"], body["email"], "{i}");
+                    assert_eq!(r.data()["first_name"], body["first_name"], "request {i} got another's answer");
+                    assert!(ids.insert(r.data()["id"].as_str().expect("id").to_owned()));
+                }
+                400 => assert_eq!(r.reason_codes(), ["duplicate_data"], "{i}"),
+                other => panic!("request {i}: {other} {}", r.body),
+            }
+        }
+        // Per merchant, each email once: 40 for ours, and the other's distinct emails.
+        let theirs: std::collections::BTreeSet<u64> = (0..60u64).filter(|i| i % 10 == 9).map(|i| i % 40).collect();
+        let ours: std::collections::BTreeSet<u64> = (0..60u64).filter(|i| i % 10 != 9).map(|i| i % 40).collect();
+        assert_eq!(ids.len(), ours.len() + theirs.len());
+        assert_eq!(app.list_customers("").await.data()["count"], ours.len());
+        assert_eq!(app.list_customers_as(&other.token, "").await.data()["count"], theirs.len());
+        let events = app.events("event=customer.created&limit=100").await;
+        assert_eq!(events.data()["event_list"].as_array().map(Vec::len), Some(ours.len()));
+
+        // Keyed requests replay their first answer, success or refusal alike.
+        for (i, body, key, token, first) in results.iter().filter(|(i, ..)| i % 3 == 0) {
+            let again = app
+                .send(reqwest::Method::POST, "/api/v1/customers", Some(body), Some(token), &[("idempotency-key", key.as_str())])
+                .await;
+            assert_eq!(again.status, first.status, "{i}");
+            assert_eq!(again.body, first.body, "{i}");
+            assert_eq!(again.header("idempotent-replayed"), Some("true"), "{i}");
+        }
+    }
+
     async fn unknown_and_malformed_ids_are_404(app) {
         for id in ["cus_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f", "0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f", "cus_abc123", "nope"] {
             app.get_customer(id).await.assert_error(404, "not_found");

@@ -1,0 +1,159 @@
+//! Group commit of customer creates on SQLite.
+//!
+//! SQLite has one writer, and every statement is a round trip between the request's task and
+//! the connection's thread, so a create costs its six statements (begin, insert, counters,
+//! event, stored answer, commit) of latency on the one write path. Creates that arrive while
+//! another group is being written wait in a queue; the combiner then writes them all in one
+//! transaction: an insert each (plus its stored answer when keyed), one counters statement,
+//! one multi-row event insert, one commit. Each request still gets its own answer (a duplicate
+//! email fails only its own create), and only after the commit. Nothing here outlives a
+//! request: a create waits for its answer, as it would for its own transaction.
+
+use std::collections::BTreeMap;
+
+use acorn_types::{Customer, CustomerPatch, MerchantId};
+use anyhow::Context;
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::customers::{
+    apply_counts, count_delta, customer_from_row, insert_customer_sql, CountDelta,
+};
+use super::events::{insert_customer_events, CustomerEvent, CATEGORY_REGISTRATION};
+use super::StoreError;
+use crate::idempotency::PendingRecord;
+
+/// The most creates written in one transaction.
+const MAX_GROUP: usize = 64;
+/// Creates waiting for the writer before new ones wait to be queued.
+const QUEUE: usize = 1024;
+
+/// One create waiting to be written.
+struct Job {
+    merchant: MerchantId,
+    patch: CustomerPatch,
+    now: i64,
+    record: Option<PendingRecord>,
+    reply: oneshot::Sender<Result<Customer, StoreError>>,
+}
+
+/// The handle requests use; the writing happens in one background task per store.
+#[derive(Debug, Clone)]
+pub(crate) struct Combiner {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+impl Combiner {
+    /// Starts the writer task on `write` (the store's single-connection write pool).
+    pub(crate) fn start(write: AnyPool) -> Self {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(write, rx));
+        Combiner { jobs }
+    }
+
+    /// Creates a customer in the next group; `record` stores the request's idempotent answer
+    /// in the same transaction.
+    pub(crate) async fn create(
+        &self,
+        merchant: MerchantId,
+        patch: &CustomerPatch,
+        now: i64,
+        record: Option<PendingRecord>,
+    ) -> Result<Customer, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            merchant,
+            patch: patch.clone(),
+            now,
+            record,
+            reply,
+        };
+        let stopped = || StoreError::Other(anyhow::anyhow!("the create writer has stopped"));
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(write: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let jobs = std::mem::take(&mut group);
+        match write_group(&write, &jobs).await {
+            Ok(results) => {
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // The transaction failed as a whole: nothing of the group was written.
+                let message = format!("{e:#}");
+                for job in jobs {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Other(anyhow::anyhow!(message.clone()))));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a group in one transaction; the outer error means nothing was committed.
+async fn write_group(
+    write: &AnyPool,
+    jobs: &[Job],
+) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
+    let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
+    let mut events = Vec::new();
+    for job in jobs {
+        let (id, sql) = match insert_customer_sql(job.merchant, &job.patch, job.now, true) {
+            Ok(x) => x,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
+            }
+        };
+        let (text, args) = sql.into_parts();
+        // On SQLite a failing statement undoes only itself, so one bad create does not spoil
+        // the group; an email already taken inserts nothing (ON CONFLICT DO NOTHING).
+        let rows = match sqlx::query_with(&text, args).fetch_all(&mut *tx).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                results.push(Err(e.into()));
+                continue;
+            }
+        };
+        let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
+            results.push(Err(StoreError::Duplicate("email")));
+            continue;
+        };
+        count_delta(
+            counts.entry(job.merchant).or_default(),
+            None,
+            Some(&customer),
+        );
+        events.push(CustomerEvent {
+            merchant: job.merchant,
+            customer: id,
+            data: serde_json::to_string(&customer).context("encoding event")?,
+            at: job.now,
+        });
+        if let Some(record) = &job.record {
+            record.write(&mut tx, &customer).await?;
+        }
+        results.push(Ok(customer));
+    }
+    for (merchant, delta) in counts {
+        apply_counts(&mut tx, merchant, delta).await?;
+    }
+    insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
+    tx.commit().await?;
+    Ok(results)
+}
