@@ -8,13 +8,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use acorn_types::{ApiResponse, Customer, CustomerId, CustomerPatch, MerchantId};
+use acorn_types::{ApiResponse, CustomerPatch, MerchantId};
 use anyhow::Context;
 use sqlx::Row;
 
-use super::customers::{
-    apply_counts, count_delta, customer_from_row, insert_customer_sql, CountDelta,
-};
+use super::customers::{apply_counts, insert_new_customer, CountDelta};
 use super::events::{insert_customer_events, CustomerEvent, CATEGORY_REGISTRATION};
 use super::sql::Sql;
 use super::{Store, StoreError};
@@ -257,25 +255,28 @@ impl Store {
             }
             let answer = match &item.patch {
                 Err(refusal) => refusal.clone(),
-                Ok(patch) => match self.insert_in_batch(&mut tx, merchant, patch, now).await? {
-                    None => answers.duplicate.clone(),
-                    Some((id, customer)) => {
-                        count_delta(&mut counts, None, Some(&customer));
-                        let data = serde_json::to_string(&customer).context("encoding event")?;
-                        events.push(CustomerEvent {
-                            merchant,
-                            customer: id,
-                            data,
-                            at: now,
-                        });
-                        let body = serde_json::to_string(&ApiResponse::new(
-                            answers.created_msg,
-                            &customer,
-                        ))
-                        .context("encoding a batch answer")?;
-                        Answer::new(200, body)
+                Ok(patch) => {
+                    match insert_new_customer(
+                        &mut tx,
+                        merchant,
+                        patch,
+                        now,
+                        &mut counts,
+                        &mut events,
+                    )
+                    .await?
+                    {
+                        None => answers.duplicate.clone(),
+                        Some(customer) => {
+                            let body = serde_json::to_string(&ApiResponse::new(
+                                answers.created_msg,
+                                &customer,
+                            ))
+                            .context("encoding a batch answer")?;
+                            Answer::new(200, body)
+                        }
                     }
-                },
+                }
             };
             if let Some((key, fp)) = &item.key {
                 state.insert(
@@ -323,21 +324,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(out)
-    }
-
-    /// Inserts one customer of a batch; `None` when its email is already taken.
-    async fn insert_in_batch(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        merchant: MerchantId,
-        patch: &CustomerPatch,
-        now: i64,
-    ) -> Result<Option<(CustomerId, Customer)>, StoreError> {
-        let (id, sql) = insert_customer_sql(merchant, patch, now, true)?;
-        let (text, args) = sql.into_parts();
-        let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
-        let customer = rows.first().map(customer_from_row).transpose()?;
-        Ok(customer.map(|c| (id, c)))
     }
 }
 

@@ -12,14 +12,11 @@
 use std::collections::BTreeMap;
 
 use acorn_types::{Customer, CustomerPatch, MerchantId};
-use anyhow::Context;
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::customers::{
-    apply_counts, count_delta, customer_from_row, insert_customer_sql, CountDelta,
-};
-use super::events::{insert_customer_events, CustomerEvent, CATEGORY_REGISTRATION};
+use super::customers::{apply_counts, insert_new_customer, CountDelta};
+use super::events::{insert_customer_events, CATEGORY_REGISTRATION};
 use super::StoreError;
 use crate::idempotency::PendingRecord;
 
@@ -113,38 +110,29 @@ async fn write_group(
     let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
     let mut events = Vec::new();
     for job in jobs {
-        let (id, sql) = match insert_customer_sql(job.merchant, &job.patch, job.now, true) {
-            Ok(x) => x,
+        let delta = counts.entry(job.merchant).or_default();
+        // On SQLite a failing statement undoes only itself, so one bad create does not spoil
+        // the group; an email already taken inserts nothing.
+        let created = insert_new_customer(
+            &mut tx,
+            job.merchant,
+            &job.patch,
+            job.now,
+            delta,
+            &mut events,
+        )
+        .await;
+        let customer = match created {
+            Ok(Some(customer)) => customer,
+            Ok(None) => {
+                results.push(Err(StoreError::Duplicate("email")));
+                continue;
+            }
             Err(e) => {
                 results.push(Err(e));
                 continue;
             }
         };
-        let (text, args) = sql.into_parts();
-        // On SQLite a failing statement undoes only itself, so one bad create does not spoil
-        // the group; an email already taken inserts nothing (ON CONFLICT DO NOTHING).
-        let rows = match sqlx::query_with(&text, args).fetch_all(&mut *tx).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                results.push(Err(e.into()));
-                continue;
-            }
-        };
-        let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
-            results.push(Err(StoreError::Duplicate("email")));
-            continue;
-        };
-        count_delta(
-            counts.entry(job.merchant).or_default(),
-            None,
-            Some(&customer),
-        );
-        events.push(CustomerEvent {
-            merchant: job.merchant,
-            customer: id,
-            data: serde_json::to_string(&customer).context("encoding event")?,
-            at: job.now,
-        });
         if let Some(record) = &job.record {
             record.write(&mut tx, &customer).await?;
         }

@@ -296,6 +296,33 @@ pub(crate) fn insert_customer_sql(
     Ok((id, sql))
 }
 
+/// Inserts a new customer inside a shared transaction (a batch, a group commit) and adds its
+/// counter changes and `customer.created` event to those the transaction writes at the end.
+/// `None` when the email is already taken (nothing is written then).
+pub(crate) async fn insert_new_customer(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    patch: &CustomerPatch,
+    now: i64,
+    counts: &mut CountDelta,
+    events: &mut Vec<super::events::CustomerEvent>,
+) -> Result<Option<Customer>, StoreError> {
+    let (id, sql) = insert_customer_sql(merchant, patch, now, true)?;
+    let (text, args) = sql.into_parts();
+    let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
+    let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
+        return Ok(None);
+    };
+    count_delta(counts, None, Some(&customer));
+    events.push(super::events::CustomerEvent {
+        merchant,
+        customer: id,
+        data: serde_json::to_string(&customer).context("encoding event")?,
+        at: now,
+    });
+    Ok(Some(customer))
+}
+
 impl Store {
     pub(crate) async fn fetch_customer(
         conn: &mut AnyConnection,
