@@ -145,7 +145,7 @@ fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> 
 /// SHA-256 of a JSON value in canonical form (compact, object keys sorted), so the same
 /// object matches however it was spaced or ordered — and a batch item matches the single
 /// create with the same customer.
-pub(crate) fn json_fingerprint(value: &serde_json::Value) -> String {
+pub(crate) fn json_fingerprint(value: &impl Serialize) -> String {
     // serde_json's maps are ordered by key, so this serialisation is canonical.
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))

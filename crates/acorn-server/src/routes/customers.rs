@@ -247,7 +247,7 @@ pub async fn create_batch(
     let items: Vec<BatchItem> = batch_items(&body)?
         .into_iter()
         .map(|(key, customer)| BatchItem {
-            key: key.map(|k| (k, json_fingerprint(&Value::Object(customer.clone())))),
+            key: key.map(|k| (k, json_fingerprint(&customer))),
             patch: CustomerPatch::parse(&customer, WriteMode::Create)
                 .map_err(|reasons| answer(ApiError::validation(reasons))),
         })
