@@ -145,28 +145,8 @@ impl Store {
         if !keys.is_empty() {
             // Claim every new key; a concurrent claimer of the same key (PostgreSQL) waits for
             // our commit and then finds it finished.
-            let mut sql = Sql::new(
-                "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, \
-                 response_status, response_body, locked_until, created_at, expires_at) VALUES ",
-            );
-            for (i, key) in keys.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(mer.clone())
-                    .push(", ")
-                    .bind(key.clone())
-                    .push(", ");
-                sql.bind(ITEM_METHOD.to_owned())
-                    .push(", ")
-                    .bind(ITEM_ROUTE.to_owned());
-                sql.push(", ").bind(first_fp[key].clone());
-                sql.push(", 'in_flight', NULL, NULL, ")
-                    .bind(now + times.lease);
-                sql.push(", ")
-                    .bind(now)
-                    .push(", ")
-                    .bind(now + times.retention)
-                    .push(")");
-            }
+            let claims = keys.iter().map(|k| (k.clone(), first_fp[k].clone(), None));
+            let mut sql = key_rows(&mer, claims, times, now);
             sql.push(" ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key");
             let (text, args) = sql.into_parts();
             for row in sqlx::query_with(&text, args).fetch_all(&mut *tx).await? {
@@ -295,23 +275,10 @@ impl Store {
         apply_counts(&mut tx, merchant, counts).await?;
         insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
         if !finished.is_empty() {
-            let mut sql = Sql::new(
-                "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, \
-                 response_status, response_body, locked_until, created_at, expires_at) VALUES ",
-            );
-            for (i, (key, fp, answer)) in finished.into_iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(mer.clone()).push(", ").bind(key).push(", ");
-                sql.bind(ITEM_METHOD.to_owned())
-                    .push(", ")
-                    .bind(ITEM_ROUTE.to_owned());
-                sql.push(", ").bind(fp).push(", 'completed', ");
-                sql.bind(i64::from(answer.status))
-                    .push(", ")
-                    .bind(answer.body);
-                sql.push(", ").bind(now + times.lease).push(", ").bind(now);
-                sql.push(", ").bind(now + times.retention).push(")");
-            }
+            let done = finished
+                .into_iter()
+                .map(|(key, fp, answer)| (key, fp, Some(answer)));
+            let mut sql = key_rows(&mer, done, times, now);
             sql.push(
                 " ON CONFLICT (merchant_id, key) DO UPDATE SET method = excluded.method, \
                  route = excluded.route, fingerprint = excluded.fingerprint, status = excluded.status, \
@@ -325,6 +292,43 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// `INSERT INTO idempotency_keys … VALUES` with one row per `(key, fingerprint, answer)` of a
+/// batch item: in flight when there is no answer yet (a claim), else completed with it. The
+/// caller adds the `ON CONFLICT` clause.
+fn key_rows(
+    merchant: &str,
+    rows: impl Iterator<Item = (String, String, Option<Answer>)>,
+    times: KeyTimes,
+    now: i64,
+) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, \
+         response_status, response_body, locked_until, created_at, expires_at) VALUES ",
+    );
+    for (i, (key, fp, answer)) in rows.enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(merchant.to_owned())
+            .push(", ")
+            .bind(key)
+            .push(", ");
+        sql.bind(ITEM_METHOD.to_owned())
+            .push(", ")
+            .bind(ITEM_ROUTE.to_owned());
+        sql.push(", ").bind(fp).push(", ");
+        match answer {
+            None => sql.push("'in_flight', NULL, NULL"),
+            Some(a) => sql
+                .push("'completed', ")
+                .bind(i64::from(a.status))
+                .push(", ")
+                .bind(a.body),
+        };
+        sql.push(", ").bind(now + times.lease).push(", ").bind(now);
+        sql.push(", ").bind(now + times.retention).push(")");
+    }
+    sql
 }
 
 /// Whether `e` is PostgreSQL's deadlock (40P01) or serialization (40001) failure: the
