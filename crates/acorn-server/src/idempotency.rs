@@ -1,44 +1,30 @@
 //! `Idempotency-Key` on every `POST` under `/api/v1` (contract §8), as one middleware.
 //!
 //! The key is claimed in the database before the request runs, so a concurrent duplicate —
-//! in this process or another — gets 409 and never runs. A handler declares its success
-//! response up front ([`Success`]); the store writes that response into the key's row inside
-//! the same transaction as the change ([`record`]), so "committed but not recorded" cannot
-//! happen. Refusals (4xx) are stored after the fact; server errors release the key.
-
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+//! in this process or another — gets 409 and never runs. The claim is handed to the handler as
+//! a value ([`Idempotency`]); the handler turns it into the answer it gives on success
+//! ([`Success::answer`]) and the service records that answer inside the same transaction as
+//! the change ([`KeyAnswer::record`]), so "committed but not recorded" cannot happen. Refusals
+//! (4xx) are stored after the fact; server errors release the key.
 
 use acorn_types::{ApiResponse, FailureReason, MerchantId, ReasonCode};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::idempotency::{complete, Claim, KeyRequest};
+use crate::store::idempotency::{Claim, KeyAnswer, KeyClaim, KeyRequest};
 use crate::store::now_micros;
 
-tokio::task_local! {
-    static SCOPE: Arc<Scope>;
-}
-
-/// The key of the request being served.
-#[derive(Debug)]
-struct Scope {
-    merchant: MerchantId,
-    key: String,
-    success: Mutex<Option<(StatusCode, &'static str)>>,
-    recorded: AtomicBool,
-}
-
-/// A handler's success response, declared before its change commits.
+/// A handler's success response: its status and message, declared where the handler starts
+/// so the answer a keyed request records is the one it sends.
 #[derive(Debug, Clone, Copy)]
 pub struct Success {
     status: StatusCode,
@@ -46,13 +32,8 @@ pub struct Success {
 }
 
 impl Success {
-    /// Declares the status and message this request answers with when it succeeds.
+    /// The status and message this request answers with when it succeeds.
     pub fn new(status: StatusCode, msg: &'static str) -> Self {
-        let _ = SCOPE.try_with(|s| {
-            if let Ok(mut slot) = s.success.lock() {
-                *slot = Some((status, msg));
-            }
-        });
         Success { status, msg }
     }
 
@@ -61,60 +42,29 @@ impl Success {
         self.msg
     }
 
+    /// The answer to record in the change's transaction, when the request is keyed.
+    pub fn answer(&self, key: &Idempotency) -> Option<KeyAnswer> {
+        key.0
+            .as_ref()
+            .map(|claim| claim.answer(self.status.as_u16(), self.msg))
+    }
+
     /// The response for `data`.
     pub fn render<T: Serialize>(&self, data: T) -> Response {
         (self.status, Json(ApiResponse::new(self.msg, data))).into_response()
     }
 }
 
-/// Stores the declared success response for the current request's key on `conn` — call it in
-/// the change's transaction, right before commit. Does nothing outside a keyed request.
-pub(crate) async fn record<T: Serialize>(
-    conn: &mut AnyConnection,
-    data: &T,
-) -> Result<(), sqlx::Error> {
-    match pending_record() {
-        Some(pending) => pending.write(conn, data).await,
-        None => Ok(()),
-    }
-}
+/// The `Idempotency-Key` this request claimed, if it sent one (put in the request's
+/// extensions by [`layer`]); handlers pass it on to the service as a value.
+#[derive(Debug, Clone, Default)]
+pub struct Idempotency(pub Option<KeyClaim>);
 
-/// The current request's key and declared success, captured to be recorded later by another
-/// task (the write combiner) in the transaction that makes the change.
-#[derive(Debug)]
-pub(crate) struct PendingRecord {
-    scope: Arc<Scope>,
-    status: StatusCode,
-    msg: &'static str,
-}
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = std::convert::Infallible;
 
-/// Captures what [`record`] would store, when the current request is keyed and has declared
-/// its success.
-pub(crate) fn pending_record() -> Option<PendingRecord> {
-    let scope = SCOPE.try_with(Arc::clone).ok()?;
-    let (status, msg) = scope.success.lock().ok().and_then(|s| *s)?;
-    Some(PendingRecord { scope, status, msg })
-}
-
-impl PendingRecord {
-    /// Stores the response for `data` on `conn` (in the change's transaction).
-    pub(crate) async fn write<T: Serialize>(
-        &self,
-        conn: &mut AnyConnection,
-        data: &T,
-    ) -> Result<(), sqlx::Error> {
-        let body = serde_json::to_string(&ApiResponse::new(self.msg, data))
-            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        complete(
-            conn,
-            self.scope.merchant,
-            &self.scope.key,
-            self.status.as_u16(),
-            &body,
-        )
-        .await?;
-        self.scope.recorded.store(true, Ordering::SeqCst);
-        Ok(())
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Idempotency(parts.extensions.get::<KeyClaim>().cloned()))
     }
 }
 
@@ -274,18 +224,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         Ok(Claim::Owned) => {}
     }
-    let scope = Arc::new(Scope {
-        merchant,
-        key: key.clone(),
-        success: Mutex::new(None),
-        recorded: AtomicBool::new(false),
-    });
-    let response = SCOPE
-        .scope(
-            scope.clone(),
-            next.run(Request::from_parts(parts, Body::from(bytes))),
-        )
-        .await;
+    let claim = KeyClaim::new(merchant, key.clone());
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(claim.clone());
+    let response = next.run(req).await;
     let status = response.status();
     if status.is_server_error() {
         if let Err(e) = state.store.release_idempotency_key(merchant, &key).await {
@@ -296,7 +238,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         return response;
     }
-    if scope.recorded.load(Ordering::SeqCst) {
+    if claim.recorded() {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod providers;
 pub mod ratelimit;
 pub mod routes;
+pub mod services;
 pub mod startup;
 pub mod state;
 pub mod store;

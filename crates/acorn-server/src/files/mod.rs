@@ -12,7 +12,7 @@ pub mod store;
 pub mod sweep;
 pub mod upload;
 
-use acorn_types::{CustomerId, FileId, MerchantId};
+use acorn_types::{FileId, MerchantId};
 use anyhow::Context;
 use futures::future::join_all;
 
@@ -53,15 +53,12 @@ impl Files {
         })
     }
 
-    /// Stores a checked upload: every object first, then all metadata rows in one transaction.
-    /// On failure nothing stays visible: the objects written are deleted again.
-    pub async fn save(
+    /// Writes every object of a checked upload and returns the metadata rows to record. On
+    /// failure nothing stays: the objects written are deleted again.
+    pub async fn put_all(
         &self,
-        db: &Store,
         merchant: MerchantId,
-        customer: CustomerId,
         upload: Upload,
-        review_step_at: Option<i64>,
     ) -> Result<Vec<StoredFile>, ApiError> {
         let now = now_micros();
         let (rows, contents): (Vec<_>, Vec<_>) = upload
@@ -91,20 +88,15 @@ impl Files {
             .filter(|(_, r)| r.is_ok())
             .map(|(row, _)| row.id)
             .collect();
-        let outcome = match results.into_iter().find_map(Result::err) {
-            Some(e) => Err(ApiError::internal(e)),
-            None => db
-                .insert_files(merchant, customer, &rows, review_step_at)
-                .await
-                .map_err(ApiError::from),
-        };
-        if outcome.is_err() {
+        if let Some(e) = results.into_iter().find_map(Result::err) {
             self.remove(merchant, &written).await;
+            return Err(ApiError::internal(e));
         }
-        outcome.map(|()| rows)
+        Ok(rows)
     }
 
-    async fn remove(&self, merchant: MerchantId, ids: &[FileId]) {
+    /// Deletes objects that will not be recorded (the orphan sweep catches any left over).
+    pub async fn remove(&self, merchant: MerchantId, ids: &[FileId]) {
         for id in ids {
             if let Err(e) = self.store.delete(merchant, *id).await {
                 tracing::warn!(file_id = %id, error = format!("{e:#}"), "could not remove an unrecorded object; the sweep will");

@@ -3,7 +3,6 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
-mod sync;
 
 use std::time::Duration;
 
@@ -14,6 +13,11 @@ use crate::store::jobs::Job;
 use crate::store::now_micros;
 
 /// How long a claim lasts; a job whose process died is claimed again after this.
+/// The job kind of one sandbox step.
+pub const SANDBOX_STEP: &str = "sandbox.advance";
+/// The job kind of one sync try.
+pub const SYNC_TRY: &str = "sync.attempt";
+
 const LEASE: Duration = Duration::from_secs(60);
 /// Jobs claimed per round.
 const BATCH: i64 = 32;
@@ -75,12 +79,8 @@ pub fn backoff(attempts: i64) -> Duration {
 async fn run_one(state: &AppState, job: &Job) {
     let now = now_micros();
     let result = match job.kind.as_str() {
-        crate::store::registrations::SANDBOX_STEP => {
-            let delay =
-                i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX);
-            state.store.run_sandbox_step(job, delay, now).await
-        }
-        crate::store::sync::SYNC_TRY => sync::run(state, job).await,
+        SANDBOX_STEP => crate::services::registrations::run_sandbox_step(state, job).await,
+        SYNC_TRY => crate::services::sync::run_try(state, job).await,
         other => {
             tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await

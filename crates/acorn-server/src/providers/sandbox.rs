@@ -9,7 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use acorn_types::{
-    BalanceTotal, DocumentsState, Provider, RegistrationId, RegistrationStatus, TargetRole,
+    BalanceTotal, DocumentsState, Provider, Registration, RegistrationId, RegistrationStatus,
+    TargetRole,
 };
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -175,6 +176,54 @@ pub fn provider_customer_id(role: TargetRole, id: RegistrationId) -> String {
 pub fn wallets(id: RegistrationId) -> (String, String) {
     let tail = &id.uuid().simple().to_string()[8..];
     (format!("wal_sbx_{tail}"), format!("twal_sbx_{tail}"))
+}
+
+/// What approval fills in, as the real provider would (contract §7): the provider's id on the
+/// registration, and for a connected account the customer's account type and wallets. Returns
+/// the customer columns to fill (where the customer has none yet).
+pub fn approval_fills(reg: &mut Registration) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let id = RegistrationId::parse(&reg.id).map_err(|e| anyhow::anyhow!("registration id: {e}"))?;
+    if reg.provider_customer_id.is_none() {
+        reg.provider_customer_id = Some(provider_customer_id(reg.target_role, id));
+    }
+    if reg.target_role != TargetRole::ConnectedAccount {
+        return Ok(vec![]);
+    }
+    let (wallet, trading) = wallets(id);
+    let account_type = reg
+        .provider_data
+        .as_ref()
+        .and_then(|d| d.get("account_type"))
+        .and_then(Value::as_str)
+        .unwrap_or("express")
+        .to_owned();
+    Ok(vec![
+        ("account_type", account_type),
+        ("customer_wallet", wallet),
+        ("trading_wallet", trading),
+    ])
+}
+
+/// Applies a step's state to a registration.
+pub fn apply(reg: &mut Registration, s: SandboxState) {
+    reg.status = s.status;
+    reg.documents = s.documents;
+    reg.manual_review = s.manual_review;
+    reg.missing_fields = s.missing_fields;
+    reg.action_required = s.action_required;
+    reg.rejection_reason = s.rejection_reason;
+}
+
+/// The simulation's view of a registration.
+pub fn state_of(reg: &Registration) -> SandboxState {
+    SandboxState {
+        status: reg.status,
+        documents: reg.documents,
+        manual_review: reg.manual_review,
+        missing_fields: reg.missing_fields.clone(),
+        action_required: reg.action_required,
+        rejection_reason: reg.rejection_reason.clone(),
+    }
 }
 
 #[async_trait]

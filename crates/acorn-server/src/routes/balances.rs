@@ -11,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Fields;
-use super::registrations::{adapter, provider_failure};
+use crate::services::registrations::{adapter, provider_failure};
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{comma_list, not_one_of, query_pairs, CustomerPath, JsonObject};

@@ -16,10 +16,12 @@ use super::list_query;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{query_pairs, CustomerPath, JsonObject};
-use crate::idempotency::{json_fingerprint, Success};
+use crate::idempotency::{json_fingerprint, Idempotency, Success};
+use crate::services::batch::{self, BatchItem, ItemOutcome};
+use crate::services::customers;
 use crate::state::AppState;
-use crate::store::batch::{Answer, BatchAnswers, BatchItem, KeyTimes};
-use crate::store::{now_micros, Page, StoreError, UpdateOutcome};
+use crate::store::batch::KeyTimes;
+use crate::store::{now_micros, StoreError, UpdateOutcome};
 
 /// A customer response with its version as a strong `ETag` (usable in `If-Match`).
 fn customer_response(msg: &str, customer: Customer) -> Response {
@@ -35,14 +37,12 @@ fn customer_response(msg: &str, customer: Customer) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
+    key: Idempotency,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let ok = Success::new(StatusCode::OK, "Customer created");
     let patch = CustomerPatch::parse(&body, WriteMode::Create).map_err(ApiError::validation)?;
-    let customer = state
-        .store
-        .create_customer(merchant, &patch, now_micros())
-        .await?;
+    let customer = customers::create(&state.store, merchant, &patch, ok.answer(&key)).await?;
     Ok(customer_response(ok.msg(), customer))
 }
 
@@ -52,11 +52,7 @@ pub async fn get(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(id): CustomerPath,
 ) -> Result<Response, ApiError> {
-    let customer = state
-        .store
-        .get_customer(merchant, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let customer = customers::get(&state.store, merchant, id).await?;
     Ok(customer_response("Customer fetched", customer))
 }
 
@@ -85,11 +81,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let expected = if_match(&headers)?;
     let patch = CustomerPatch::parse(&body, WriteMode::Update).map_err(ApiError::validation)?;
-    let customer = match state
-        .store
-        .update_customer(merchant, id, &patch, expected, now_micros())
-        .await?
-    {
+    let customer = match customers::update(&state.store, merchant, id, &patch, expected).await? {
         UpdateOutcome::Updated(c) | UpdateOutcome::Unchanged(c) => c,
     };
     Ok(customer_response("Customer updated", customer))
@@ -102,21 +94,7 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let parsed = list_query::parse(&query_pairs(raw.as_deref()))?;
-    if let Page::After(cursor) | Page::Before(cursor) = parsed.query.page {
-        if !state.store.customer_exists(merchant, cursor).await? {
-            let field = if matches!(parsed.query.page, Page::After(_)) {
-                "starting_after"
-            } else {
-                "ending_before"
-            };
-            return Err(ApiError::validation(vec![FailureReason::new(
-                ReasonCode::InvalidCursor,
-                format!("{field} does not name one of your customers"),
-                &[field],
-            )]));
-        }
-    }
-    let page = state.store.list_customers(merchant, &parsed.query).await?;
+    let page = customers::list(&state.store, merchant, &parsed.query).await?;
     let data = CustomerList {
         count: page.count,
         customer_list: page.customers,
@@ -231,9 +209,30 @@ fn batch_items(body: &Map<String, Value>) -> Result<Vec<RawItem>, ApiError> {
     }
 }
 
-fn answer(e: ApiError) -> Answer {
-    let (status, body) = e.envelope_text();
-    Answer::new(status.as_u16(), body)
+/// The wire answer of one batch item: what `POST /api/v1/customers` would have sent.
+fn render_item(outcome: &ItemOutcome) -> (u16, String) {
+    const CREATED: &str = "Customer created";
+    let refusal = |e: ApiError| {
+        let (status, body) = e.envelope_text();
+        (status.as_u16(), body)
+    };
+    match outcome {
+        ItemOutcome::Created(customer) => (
+            200,
+            serde_json::to_string(&ApiResponse::new(CREATED, customer)).unwrap_or_default(),
+        ),
+        ItemOutcome::Invalid(reasons) => refusal(ApiError::validation(reasons.clone())),
+        ItemOutcome::Duplicate => refusal(StoreError::Duplicate("email").into()),
+        ItemOutcome::Replayed { status, body } => (*status, body.clone()),
+        ItemOutcome::Mismatch => refusal(ApiError::validation(vec![FailureReason::new(
+            ReasonCode::IdempotencyMismatch,
+            "this idempotency_key was already used with a different request (route or body)",
+            &["idempotency_key"],
+        )])),
+        ItemOutcome::InFlight => refusal(ApiError::conflict(
+            "a request with this idempotency_key is still being processed; retry later",
+        )),
+    }
 }
 
 /// `POST /api/v1/customers/batch` (an Acorn extension): up to 100 creates in one request and
@@ -243,42 +242,29 @@ pub async fn create_batch(
     AuthMerchant(merchant): AuthMerchant,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    const CREATED: &str = "Customer created";
     let items: Vec<BatchItem> = batch_items(&body)?
         .into_iter()
         .map(|(key, customer)| BatchItem {
             key: key.map(|k| (k, json_fingerprint(&customer))),
-            patch: CustomerPatch::parse(&customer, WriteMode::Create)
-                .map_err(|reasons| answer(ApiError::validation(reasons))),
+            patch: CustomerPatch::parse(&customer, WriteMode::Create),
         })
         .collect();
-    let answers = BatchAnswers {
-        created_msg: CREATED,
-        duplicate: answer(StoreError::Duplicate("email").into()),
-        mismatch: answer(ApiError::validation(vec![FailureReason::new(
-            ReasonCode::IdempotencyMismatch,
-            "this idempotency_key was already used with a different request (route or body)",
-            &["idempotency_key"],
-        )])),
-        in_flight: answer(ApiError::conflict(
-            "a request with this idempotency_key is still being processed; retry later",
-        )),
-    };
     let config = &state.config;
     let times = KeyTimes {
         lease: micros(config.request_timeout + std::time::Duration::from_secs(30)),
         retention: micros(config.idempotency_retention),
     };
-    let results = state
-        .store
-        .create_customer_batch(merchant, &items, &answers, times, now_micros())
-        .await?
-        .into_iter()
-        .map(|a| {
-            let body = serde_json::from_str(&a.body).context("a stored answer is not JSON")?;
+    let outcomes =
+        batch::create_batch(&state.store, merchant, &items, &render_item, times, now_micros())
+            .await?;
+    let results = outcomes
+        .iter()
+        .map(|outcome| {
+            let (status, body) = render_item(outcome);
+            let body = serde_json::from_str(&body).context("a stored answer is not JSON")?;
             Ok(CustomerBatchResult {
-                status: a.status,
-                replayed: a.replayed,
+                status,
+                replayed: matches!(outcome, ItemOutcome::Replayed { .. }),
                 body,
             })
         })

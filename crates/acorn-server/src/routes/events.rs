@@ -10,7 +10,7 @@ use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{comma_list, query_pairs};
 use crate::state::AppState;
-use crate::store::events::is_known_event;
+use crate::services::events::{self, is_known_event};
 
 /// Lists events: `limit` (1–100, default 10), `starting_after` (an event id), `event` (names,
 /// comma separated).
@@ -58,19 +58,7 @@ pub async fn list(
     if !reasons.is_empty() {
         return Err(ApiError::validation(reasons));
     }
-    if let Some(id) = after {
-        if !state.store.event_exists(merchant, id).await? {
-            return Err(ApiError::validation(vec![FailureReason::new(
-                ReasonCode::InvalidCursor,
-                "starting_after does not name one of your events",
-                &["starting_after"],
-            )]));
-        }
-    }
-    let (events, has_more) = state
-        .store
-        .list_events(merchant, limit, after, &names)
-        .await?;
+    let (events, has_more) = events::list(&state.store, merchant, limit, after, &names).await?;
     Ok(Json(ApiResponse::new(
         "Events fetched",
         json!({"event_list": events, "has_more": has_more}),

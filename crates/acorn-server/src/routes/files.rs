@@ -72,22 +72,7 @@ pub async fn upload(
         return Err(ApiError::not_found());
     }
     let checked = upload::read(form).await?;
-    // Stored in a task of its own, so a client that goes away mid-way cannot interrupt the
-    // write → commit → clean-up sequence.
-    let (files, db) = (state.files.clone(), state.store.clone());
-    // The sandbox reviews uploaded documents in its next step.
-    let delay = i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2);
-    let review_at = state
-        .config
-        .sandbox
-        .then(|| crate::store::now_micros() + delay);
-    let stored = tokio::spawn(async move {
-        files
-            .save(&db, merchant, customer, checked, review_at)
-            .await
-    })
-    .await
-    .map_err(|e| ApiError::internal(anyhow::anyhow!("upload task: {e}")))??;
+    let stored = crate::services::files::upload(&state, merchant, customer, checked).await?;
     let data: Vec<CustomerFile> = stored
         .into_iter()
         .map(|f| to_wire(&state, &base, f))

@@ -11,9 +11,10 @@ use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::JsonObject;
-use crate::idempotency::Success;
+use crate::idempotency::{Idempotency, Success};
+use crate::services::registrations::{set_state, SetState};
 use crate::state::AppState;
-use crate::store::{now_micros, RegistrationKey, SetState};
+use crate::store::RegistrationKey;
 use acorn_types::CustomerId;
 
 /// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
@@ -21,6 +22,7 @@ pub async fn set_registration_status(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     Path((id, provider, role)): Path<(String, String, String)>,
+    key: Idempotency,
     JsonObject(body): JsonObject,
 ) -> Result<Json<ApiResponse<Registration>>, ApiError> {
     let ok = Success::new(StatusCode::OK, "Registration status set");
@@ -39,7 +41,7 @@ pub async fn set_registration_status(
     let Some(status) = status else {
         return Err(ApiError::invalid("status", "status is required"));
     };
-    let key = RegistrationKey {
+    let reg_key = RegistrationKey {
         merchant,
         customer,
         provider,
@@ -51,9 +53,6 @@ pub async fn set_registration_status(
         documents,
         manual_review,
     };
-    let reg = state
-        .store
-        .set_registration_state(&key, &change, now_micros())
-        .await?;
+    let reg = set_state(&state.store, reg_key, &change, ok.answer(&key)).await?;
     Ok(Json(ApiResponse::new(ok.msg(), reg)))
 }

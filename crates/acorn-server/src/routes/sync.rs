@@ -10,9 +10,9 @@ use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{CustomerPath, JsonObject};
-use crate::idempotency::Success;
+use crate::idempotency::{Idempotency, Success};
+use crate::services::sync::schedule;
 use crate::state::AppState;
-use crate::store::now_micros;
 
 /// Providers a customer can be synced to.
 const SYNCABLE: [Provider; 6] = [
@@ -64,6 +64,7 @@ pub async fn sync(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
+    key: Idempotency,
     JsonObject(body): JsonObject,
 ) -> Result<Json<ApiResponse<Value>>, ApiError> {
     let ok = Success::new(StatusCode::OK, "Sync scheduled");
@@ -100,11 +101,7 @@ pub async fn sync(
     if !reasons.is_empty() {
         return Err(ApiError::validation(reasons));
     }
-    let max = state.config.sync_max_attempts;
-    state
-        .store
-        .schedule_sync(merchant, customer, providers[0], &fields, max, now_micros())
-        .await?;
+    schedule(&state, merchant, customer, providers[0], &fields, ok.answer(&key)).await?;
     Ok(Json(ApiResponse::new(ok.msg(), Value::Null)))
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::customers::{apply_counts, insert_new_customer, CountDelta};
 use super::events::{insert_customer_events, CATEGORY_REGISTRATION};
 use super::StoreError;
-use crate::idempotency::PendingRecord;
+use super::idempotency::KeyAnswer;
 
 /// The most creates written in one transaction.
 const MAX_GROUP: usize = 64;
@@ -30,7 +30,7 @@ struct Job {
     merchant: MerchantId,
     patch: CustomerPatch,
     now: i64,
-    record: Option<PendingRecord>,
+    record: Option<KeyAnswer>,
     reply: oneshot::Sender<Result<Customer, StoreError>>,
 }
 
@@ -61,7 +61,7 @@ impl Combiner {
         merchant: MerchantId,
         patch: &CustomerPatch,
         now: i64,
-        record: Option<PendingRecord>,
+        record: Option<KeyAnswer>,
     ) -> Result<Customer, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -133,8 +133,8 @@ async fn write_group(
                 continue;
             }
         };
-        if let Some(record) = &job.record {
-            record.write(&mut tx, &customer).await?;
+        if let Some(answer) = &job.record {
+            answer.record(&mut tx, &customer).await?;
         }
         results.push(Ok(customer));
     }

@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use acorn_types::customer::{FieldKind, WRITABLE_FIELDS};
+use acorn_types::customer::{FieldKind, FieldSpec, WRITABLE_FIELDS};
 use acorn_types::{Customer, CustomerId, CustomerPatch, CustomerStatus, MerchantId};
 use anyhow::Context;
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::events::{insert_event, CATEGORY_REGISTRATION};
+use super::events::CustomerEvent;
+use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{format_time, Dialect, OnUnique, Store, StoreError};
@@ -296,6 +297,65 @@ pub(crate) fn insert_customer_sql(
     Ok((id, sql))
 }
 
+/// Inserts a new customer (status `NOT_STARTED`, version 1); a taken email is
+/// [`StoreError::Duplicate`].
+pub(crate) async fn insert_customer(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    patch: &CustomerPatch,
+    now: i64,
+) -> Result<Customer, StoreError> {
+    let (_, sql) = insert_customer_sql(merchant, patch, now, false)?;
+    let (text, args) = sql.into_parts();
+    let rows = sqlx::query_with(&text, args)
+        .fetch_all(conn)
+        .await
+        .on_unique_violation("email")?;
+    Ok(rows
+        .first()
+        .map(customer_from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?)
+}
+
+/// Writes the changed fields of a customer and bumps its version; `unsync` turns
+/// `synced: true` into false (a syncable field changed). A taken email is
+/// [`StoreError::Duplicate`].
+pub(crate) async fn update_fields(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    id: CustomerId,
+    changed: &[&(&'static FieldSpec, Value)],
+    unsync: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new("UPDATE customers SET version = version + 1, updated_at = ");
+    sql.bind(now);
+    for (spec, value) in changed {
+        sql.push(", ").push(spec.name).push(" = ");
+        bind_value(&mut sql, spec.kind, value);
+        if spec.name == "email" {
+            sql.push(", email_key = ")
+                .bind(acorn_types::fields::email_key(
+                    value.as_str().unwrap_or_default(),
+                ));
+        }
+    }
+    if unsync {
+        sql.push(", synced = 0");
+    }
+    sql.push(" WHERE merchant_id = ")
+        .bind(mer(merchant))
+        .push(" AND id = ")
+        .bind(bare(id));
+    let (text, args) = sql.into_parts();
+    sqlx::query_with(&text, args)
+        .execute(conn)
+        .await
+        .on_unique_violation("email")?;
+    Ok(())
+}
+
 /// Inserts a new customer inside a shared transaction (a batch, a group commit) and adds its
 /// counter changes and `customer.created` event to those the transaction writes at the end.
 /// `None` when the email is already taken (nothing is written then).
@@ -305,7 +365,7 @@ pub(crate) async fn insert_new_customer(
     patch: &CustomerPatch,
     now: i64,
     counts: &mut CountDelta,
-    events: &mut Vec<super::events::CustomerEvent>,
+    events: &mut Vec<CustomerEvent>,
 ) -> Result<Option<Customer>, StoreError> {
     let (id, sql) = insert_customer_sql(merchant, patch, now, true)?;
     let (text, args) = sql.into_parts();
@@ -314,7 +374,7 @@ pub(crate) async fn insert_new_customer(
         return Ok(None);
     };
     count_delta(counts, None, Some(&customer));
-    events.push(super::events::CustomerEvent {
+    events.push(CustomerEvent {
         merchant,
         customer: id,
         data: serde_json::to_string(&customer).context("encoding event")?,
@@ -324,6 +384,8 @@ pub(crate) async fn insert_new_customer(
 }
 
 impl Store {
+    /// One customer with its platforms, on `conn`; `suffix` may row-lock it
+    /// ([`Store::for_update`]).
     pub(crate) async fn fetch_customer(
         conn: &mut AnyConnection,
         merchant: MerchantId,
@@ -346,44 +408,17 @@ impl Store {
         Ok(Some(customer))
     }
 
-    /// Creates a customer in status `NOT_STARTED`, with its `customer.created` event.
-    pub async fn create_customer(
+    /// Creates customers through the group commit when the engine has one (SQLite): `None`
+    /// on PostgreSQL, where the caller writes its own transaction.
+    pub(crate) async fn create_grouped(
         &self,
         merchant: MerchantId,
         patch: &CustomerPatch,
         now: i64,
-    ) -> Result<Customer, StoreError> {
-        if let Some(combiner) = &self.combiner {
-            let record = crate::idempotency::pending_record();
-            return combiner.create(merchant, patch, now, record).await;
-        }
-        let (id, sql) = insert_customer_sql(merchant, patch, now, false)?;
-        let mut tx = self.begin().await?;
-        let (text, args) = sql.into_parts();
-        let rows = sqlx::query_with(&text, args)
-            .fetch_all(&mut *tx)
-            .await
-            .on_unique_violation("email")?;
-        let customer = rows
-            .first()
-            .map(customer_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)?;
-        adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
-        let data = serde_json::to_value(&customer).context("encoding event")?;
-        insert_event(
-            &mut tx,
-            merchant,
-            Some(id),
-            "customer.created",
-            CATEGORY_REGISTRATION,
-            &data,
-            now,
-        )
-        .await?;
-        crate::idempotency::record(&mut tx, &customer).await?;
-        tx.commit().await?;
-        Ok(customer)
+        answer: Option<KeyAnswer>,
+    ) -> Option<Result<Customer, StoreError>> {
+        let combiner = self.combiner.as_ref()?;
+        Some(combiner.create(merchant, patch, now, answer).await)
     }
 
     /// One customer of this merchant.
@@ -409,85 +444,6 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?;
         Ok(found.is_some())
-    }
-
-    /// Applies a validated patch: absent fields stay, `null` clears. Bumps the version only
-    /// when something changed; a change to a syncable field turns `synced: true` into false.
-    pub async fn update_customer(
-        &self,
-        merchant: MerchantId,
-        id: CustomerId,
-        patch: &CustomerPatch,
-        if_match: Option<i64>,
-        now: i64,
-    ) -> Result<UpdateOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let current = Self::fetch_customer(&mut tx, merchant, id, self.for_update())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if let Some(expected) = if_match {
-            if expected != current.version {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version,
-                });
-            }
-        }
-        let before = serde_json::to_value(&current).context("encoding customer")?;
-        let changed: Vec<_> = patch
-            .values()
-            .iter()
-            .filter(|(spec, value)| before.get(spec.name) != Some(value))
-            .collect();
-        if changed.is_empty() {
-            tx.commit().await?;
-            return Ok(UpdateOutcome::Unchanged(current));
-        }
-
-        let mut sql = Sql::new("UPDATE customers SET version = version + 1, updated_at = ");
-        sql.bind(now);
-        for (spec, value) in &changed {
-            sql.push(", ").push(spec.name).push(" = ");
-            bind_value(&mut sql, spec.kind, value);
-            if spec.name == "email" {
-                sql.push(", email_key = ")
-                    .bind(acorn_types::fields::email_key(
-                        value.as_str().unwrap_or_default(),
-                    ));
-            }
-        }
-        if current.synced == Some(true) && changed.iter().any(|(spec, _)| spec.sync.is_some()) {
-            sql.push(", synced = 0");
-        }
-        sql.push(" WHERE merchant_id = ")
-            .bind(mer(merchant))
-            .push(" AND id = ")
-            .bind(bare(id));
-        let (text, args) = sql.into_parts();
-        sqlx::query_with(&text, args)
-            .execute(&mut *tx)
-            .await
-            .on_unique_violation("email")?;
-
-        let updated = Self::fetch_customer(&mut tx, merchant, id, "")
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        adjust_counts(&mut tx, merchant, Some(&current), Some(&updated)).await?;
-        let data = serde_json::json!({
-            "customer": updated,
-            "changed_fields": changed.iter().map(|(s, _)| s.name).collect::<Vec<_>>(),
-        });
-        insert_event(
-            &mut tx,
-            merchant,
-            Some(id),
-            "customer.updated",
-            CATEGORY_REGISTRATION,
-            &data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(UpdateOutcome::Updated(updated))
     }
 
     fn push_filters(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {

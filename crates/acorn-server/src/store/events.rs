@@ -70,27 +70,6 @@ pub(crate) async fn insert_customer_events(
     Ok(())
 }
 
-/// Every event name Acorn records (for validating filters).
-pub fn is_known_event(name: &str) -> bool {
-    const FIXED: &[&str] = &[
-        "customer.created",
-        "customer.updated",
-        "customer.processing",
-        "customer.action_required",
-        "customer.verified",
-        "customer.rejected",
-        "customer.sync.started",
-        "customer.sync.succeeded",
-        "customer.sync.failed",
-    ];
-    FIXED.contains(&name)
-        || name
-            .strip_prefix("provider_registration.")
-            .is_some_and(|s| {
-                acorn_types::RegistrationStatus::parse(s).is_ok_and(|st| st.as_str() == s)
-            })
-}
-
 impl super::Store {
     /// A merchant's events, newest first, optionally after a cursor and filtered by name.
     /// Returns the page and whether more follow.

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use acorn_types::{CustomerId, FileId, FileType, MerchantId};
 use anyhow::Context;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::sql::Sql;
 use super::{Store, StoreError};
@@ -60,48 +60,35 @@ fn file_from_row(row: &AnyRow) -> anyhow::Result<StoredFile> {
     })
 }
 
-impl Store {
-    /// Records a customer's new files, all in one transaction that first locks the customer
-    /// row. `NotFound` when the merchant has no such customer.
-    pub async fn insert_files(
-        &self,
-        merchant: MerchantId,
-        customer: CustomerId,
-        files: &[StoredFile],
-        review_step_at: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        Self::fetch_customer(&mut tx, merchant, customer, self.for_update())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let mut sql = Sql::new(
-            "INSERT INTO files (id, merchant_id, customer_id, file_type, name, content_type, size, sha256, created_at) VALUES ",
-        );
-        for (i, f) in files.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(uuid_text(f.id.uuid())).push(", ");
-            sql.bind(uuid_text(merchant.uuid())).push(", ");
-            sql.bind(uuid_text(customer.uuid())).push(", ");
-            sql.bind(f.file_type.as_str().to_owned()).push(", ");
-            sql.bind(f.name.clone()).push(", ");
-            sql.bind(f.content_type.clone()).push(", ");
-            sql.bind(i64::try_from(f.size).context("file size")?)
-                .push(", ");
-            sql.bind(f.sha256.clone()).push(", ");
-            sql.bind(f.created_at).push(")");
-        }
-        let (text, args) = sql.into_parts();
-        sqlx::query_with(&text, args).execute(&mut *tx).await?;
-        // Documents the providers asked for are now submitted (DOCUMENT_REQUIRED → DOCUMENT_PENDING).
-        let now = files
-            .first()
-            .map_or_else(super::now_micros, |f| f.created_at);
-        Self::documents_uploaded(&mut tx, merchant, customer, review_step_at, now).await?;
-        tx.commit().await?;
-        self.wake_worker();
-        Ok(())
+/// Records a customer's new files (metadata rows) on `conn`.
+pub(crate) async fn insert_file_rows(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    customer: CustomerId,
+    files: &[StoredFile],
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "INSERT INTO files (id, merchant_id, customer_id, file_type, name, content_type, size, sha256, created_at) VALUES ",
+    );
+    for (i, f) in files.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(uuid_text(f.id.uuid())).push(", ");
+        sql.bind(uuid_text(merchant.uuid())).push(", ");
+        sql.bind(uuid_text(customer.uuid())).push(", ");
+        sql.bind(f.file_type.as_str().to_owned()).push(", ");
+        sql.bind(f.name.clone()).push(", ");
+        sql.bind(f.content_type.clone()).push(", ");
+        sql.bind(i64::try_from(f.size).context("file size")?)
+            .push(", ");
+        sql.bind(f.sha256.clone()).push(", ");
+        sql.bind(f.created_at).push(")");
     }
+    let (text, args) = sql.into_parts();
+    sqlx::query_with(&text, args).execute(conn).await?;
+    Ok(())
+}
 
+impl Store {
     /// A customer's files, newest first. `NotFound` when the merchant has no such customer.
     pub async fn list_files(
         &self,

@@ -1,9 +1,95 @@
 //! Idempotency key rows (contract §8).
 
-use acorn_types::MerchantId;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use acorn_types::{ApiResponse, MerchantId};
+use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
+
+/// A key this request owns (claimed before it ran). It travels as a value from the HTTP layer
+/// through the service into the transaction that makes the change, where
+/// [`KeyAnswer::record`] stores the success answer with the change itself.
+#[derive(Debug, Clone)]
+pub struct KeyClaim {
+    merchant: MerchantId,
+    key: String,
+    recorded: Arc<AtomicBool>,
+}
+
+impl KeyClaim {
+    /// A claim of `key` for `merchant`.
+    pub fn new(merchant: MerchantId, key: String) -> Self {
+        KeyClaim {
+            merchant,
+            key,
+            recorded: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The merchant that claimed the key.
+    pub fn merchant(&self) -> MerchantId {
+        self.merchant
+    }
+
+    /// The key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The answer this request gives when it succeeds, to be recorded in its transaction.
+    pub fn answer(&self, status: u16, msg: &'static str) -> KeyAnswer {
+        KeyAnswer {
+            claim: self.clone(),
+            status,
+            msg,
+        }
+    }
+
+    /// Whether a success answer was recorded in the change's transaction.
+    pub fn recorded(&self) -> bool {
+        self.recorded.load(Ordering::SeqCst)
+    }
+}
+
+/// The success answer of a keyed request: its status and message; the data comes with
+/// [`KeyAnswer::record`].
+#[derive(Debug, Clone)]
+pub struct KeyAnswer {
+    claim: KeyClaim,
+    status: u16,
+    msg: &'static str,
+}
+
+impl KeyAnswer {
+    /// Stores the answer's envelope for `data` on `conn` — call it in the change's transaction,
+    /// right before commit, so "committed but not recorded" cannot happen.
+    pub async fn record<T: Serialize>(
+        &self,
+        conn: &mut AnyConnection,
+        data: &T,
+    ) -> Result<(), sqlx::Error> {
+        let body = serde_json::to_string(&ApiResponse::new(self.msg, data))
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        complete(conn, self.claim.merchant, &self.claim.key, self.status, &body).await?;
+        self.claim.recorded.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Records `answer` (when the request is keyed) for `data` on `conn`.
+pub async fn record<T: Serialize>(
+    conn: &mut AnyConnection,
+    answer: Option<&KeyAnswer>,
+    data: &T,
+) -> Result<(), sqlx::Error> {
+    match answer {
+        Some(a) => a.record(conn, data).await,
+        None => Ok(()),
+    }
+}
 
 /// What a claim found.
 #[derive(Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 
 pub mod batch;
 mod combine;
-mod customers;
+pub mod customers;
 pub mod events;
-mod files;
+pub mod files;
 pub mod idempotency;
 pub mod jobs;
 mod ledger;
@@ -31,7 +31,7 @@ pub use customers::{ListPage, ListQuery, Page, RegistrationFilter, UpdateOutcome
 pub use files::StoredFile;
 pub use ledger::BUCKETS;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
-pub use registrations::{RegistrationKey, SetState};
+pub use registrations::RegistrationKey;
 
 /// Which engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

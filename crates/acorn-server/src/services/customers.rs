@@ -1,0 +1,112 @@
+//! Customers (contract §4.1–4.4): create with its event and counters, update by patch with
+//! `If-Match`, read, and list with exact counts.
+
+use acorn_types::{
+    Customer, CustomerId, CustomerPatch, FailureReason, MerchantId, ReasonCode,
+};
+use anyhow::Context;
+
+use crate::error::ApiError;
+use crate::store::customers::{adjust_counts, insert_customer, update_fields};
+use crate::store::events::{insert_event, CATEGORY_REGISTRATION};
+use crate::store::idempotency::{record, KeyAnswer};
+use crate::store::{now_micros, ListPage, ListQuery, Page, Store, StoreError, UpdateOutcome};
+
+/// Creates a customer in status `NOT_STARTED`, with its `customer.created` event and the
+/// request's idempotent answer, in one transaction (on SQLite, a shared group commit).
+pub async fn create(
+    store: &Store,
+    merchant: MerchantId,
+    patch: &CustomerPatch,
+    answer: Option<KeyAnswer>,
+) -> Result<Customer, StoreError> {
+    let now = now_micros();
+    if let Some(grouped) = store.create_grouped(merchant, patch, now, answer.clone()).await {
+        return grouped;
+    }
+    let mut tx = store.begin().await?;
+    let customer = insert_customer(&mut tx, merchant, patch, now).await?;
+    let id = CustomerId::parse(&customer.id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
+    let data = serde_json::to_value(&customer).context("encoding event")?;
+    let event = "customer.created";
+    insert_event(&mut tx, merchant, Some(id), event, CATEGORY_REGISTRATION, &data, now).await?;
+    record(&mut tx, answer.as_ref(), &customer).await?;
+    tx.commit().await?;
+    Ok(customer)
+}
+
+/// Applies a validated patch: absent fields stay, `null` clears. Bumps the version only when
+/// something changed; a change to a syncable field turns `synced: true` into false. With
+/// `if_match`, the stored version must be that one.
+pub async fn update(
+    store: &Store,
+    merchant: MerchantId,
+    id: CustomerId,
+    patch: &CustomerPatch,
+    if_match: Option<i64>,
+) -> Result<UpdateOutcome, StoreError> {
+    let now = now_micros();
+    let mut tx = store.begin().await?;
+    let current = Store::fetch_customer(&mut tx, merchant, id, store.for_update())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if if_match.is_some_and(|v| v != current.version) {
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
+    }
+    let before = serde_json::to_value(&current).context("encoding customer")?;
+    let changed: Vec<_> = patch
+        .values()
+        .iter()
+        .filter(|(spec, value)| before.get(spec.name) != Some(value))
+        .collect();
+    if changed.is_empty() {
+        tx.commit().await?;
+        return Ok(UpdateOutcome::Unchanged(current));
+    }
+    let unsync =
+        current.synced == Some(true) && changed.iter().any(|(spec, _)| spec.sync.is_some());
+    update_fields(&mut tx, merchant, id, &changed, unsync, now).await?;
+    let updated = Store::fetch_customer(&mut tx, merchant, id, "")
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    adjust_counts(&mut tx, merchant, Some(&current), Some(&updated)).await?;
+    let data = serde_json::json!({
+        "customer": updated,
+        "changed_fields": changed.iter().map(|(s, _)| s.name).collect::<Vec<_>>(),
+    });
+    let event = "customer.updated";
+    insert_event(&mut tx, merchant, Some(id), event, CATEGORY_REGISTRATION, &data, now).await?;
+    tx.commit().await?;
+    Ok(UpdateOutcome::Updated(updated))
+}
+
+/// One customer, or 404.
+pub async fn get(store: &Store, merchant: MerchantId, id: CustomerId) -> Result<Customer, ApiError> {
+    store
+        .get_customer(merchant, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// One page of customers with the exact count; a cursor must name one of the merchant's own
+/// customers.
+pub async fn list(store: &Store, merchant: MerchantId, q: &ListQuery) -> Result<ListPage, ApiError> {
+    if let Page::After(cursor) | Page::Before(cursor) = q.page {
+        if !store.customer_exists(merchant, cursor).await? {
+            let field = if matches!(q.page, Page::After(_)) {
+                "starting_after"
+            } else {
+                "ending_before"
+            };
+            return Err(ApiError::validation(vec![FailureReason::new(
+                ReasonCode::InvalidCursor,
+                format!("{field} does not name one of your customers"),
+                &[field],
+            )]));
+        }
+    }
+    Ok(store.list_customers(merchant, q).await?)
+}

@@ -1,0 +1,379 @@
+//! Provider registrations (contract §4.8, §6, §7): check the request against the provider's
+//! schema, call the provider's adapter, then write the registration, its events and the
+//! customer's derived status in one transaction (with the request's idempotent answer).
+
+use std::sync::Arc;
+
+use acorn_types::{
+    Customer, CustomerId, DocumentsState, FailureReason, MerchantId, Provider, ReasonCode,
+    Registration, RegistrationId, RegistrationStatus, TargetRole,
+};
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value};
+use sqlx::{Any, Transaction};
+
+use crate::jobs::SANDBOX_STEP;
+use super::status::{action_required, is_active, save_change};
+use crate::error::ApiError;
+use crate::providers::schema::{self, RoleSpec};
+use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest};
+use crate::state::AppState;
+use crate::store::idempotency::{record, KeyAnswer};
+use crate::store::jobs::{enqueue, finish, Job};
+use crate::store::registrations::{all_of, customer_email, find, find_by_id, RegistrationKey};
+use crate::store::{format_time, now_micros, Store, StoreError};
+
+/// What the sandbox test helper sets (contract §7); absent parts stay as they are.
+#[derive(Debug, Clone)]
+pub struct SetState {
+    pub status: RegistrationStatus,
+    pub rejection_reason: Option<Option<String>>,
+    pub documents: Option<DocumentsState>,
+    pub manual_review: Option<bool>,
+}
+
+/// The role's part of the provider schema, or 422 when the provider has no such role.
+pub fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSpec, ApiError> {
+    let spec = schema::spec(provider);
+    spec.role(role).ok_or_else(|| {
+        ApiError::invalid(
+            "target_role",
+            format!(
+                "{provider} does not accept target_role {role}; allowed: {}",
+                spec.allowed_roles()
+            ),
+        )
+    })
+}
+
+/// The provider's adapter, or 503 when none is configured.
+pub fn adapter(state: &AppState, provider: Provider) -> Result<Arc<dyn ProviderAdapter>, ApiError> {
+    state.providers.get(provider).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("no adapter is configured for {provider}"),
+        )
+        .with_reason(FailureReason::new(
+            ReasonCode::ProviderUnavailable,
+            format!("{provider} is not configured on this server"),
+            &["provider"],
+        ))
+    })
+}
+
+/// A provider's refusal or failure as the API answers it (503 when worth retrying, else 502).
+pub fn provider_failure(provider: Provider, e: ProviderError) -> ApiError {
+    let status = if e.retryable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    let mut reason = FailureReason::new(ReasonCode::ProviderUnavailable, e.message.clone(), &[]);
+    reason.provider_code = Some(provider.as_str().to_owned());
+    ApiError::new(status, format!("{provider}: {}", e.message)).with_reason(reason)
+}
+
+fn new_registration(
+    id: RegistrationId,
+    key: &RegistrationKey,
+    status: RegistrationStatus,
+    now: i64,
+) -> Registration {
+    Registration {
+        id: id.to_string(),
+        provider: key.provider,
+        target_role: key.role,
+        status,
+        provider_customer_id: None,
+        provider_data: Some(Map::new()),
+        provider_response: None,
+        rejection_reason: None,
+        readiness: None,
+        failure_reasons: None,
+        changes: None,
+        action_required: false,
+        documents: DocumentsState::None,
+        manual_review: false,
+        missing_fields: vec![],
+        created_at: format_time(now),
+        updated_at: format_time(now),
+    }
+}
+
+/// Merges `extra` into the registration's provider data (new keys win).
+fn merge_data(reg: &mut Registration, extra: Map<String, Value>) {
+    let mut data = reg.provider_data.take().unwrap_or_default();
+    data.extend(extra);
+    reg.provider_data = Some(data);
+}
+
+/// A registration about to change: the customer and the registration are locked in `tx`;
+/// `existing` is the stored one, `reg` the one to edit (new when there was none).
+struct Open {
+    tx: Transaction<'static, Any>,
+    existing: Option<Registration>,
+    reg: Registration,
+}
+
+async fn open(
+    store: &Store,
+    key: &RegistrationKey,
+    id: RegistrationId,
+    status_if_new: RegistrationStatus,
+    now: i64,
+) -> Result<Open, StoreError> {
+    let mut tx = store.begin().await?;
+    Store::fetch_customer(&mut tx, key.merchant, key.customer, store.for_update())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let existing = find(&mut tx, key, store.for_update()).await?;
+    let reg = existing
+        .clone()
+        .unwrap_or_else(|| new_registration(id, key, status_if_new, now));
+    Ok(Open { tx, existing, reg })
+}
+
+/// What the adapter is told, with the registration's id chosen up front (the stored one, or a
+/// new one) so the provider and Acorn agree on it.
+struct Prepared {
+    key: RegistrationKey,
+    id: RegistrationId,
+    customer: Customer,
+    merged: Map<String, Value>,
+    adapter: Arc<dyn ProviderAdapter>,
+}
+
+async fn prepare(
+    state: &AppState,
+    key: RegistrationKey,
+    data: &Map<String, Value>,
+) -> Result<(Prepared, Option<Registration>), ApiError> {
+    let customer = state
+        .store
+        .get_customer(key.merchant, key.customer)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let existing = state.store.registration(&key).await?;
+    let id = match &existing {
+        Some(r) => {
+            RegistrationId::parse(&r.id).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
+        }
+        None => RegistrationId::new(),
+    };
+    let mut merged = existing
+        .as_ref()
+        .and_then(|r| r.provider_data.clone())
+        .unwrap_or_default();
+    merged.extend(data.clone());
+    let prepared = Prepared {
+        adapter: adapter(state, key.provider)?,
+        key,
+        id,
+        customer,
+        merged,
+    };
+    Ok((prepared, existing))
+}
+
+impl Prepared {
+    fn request(&self) -> RegistrationRequest<'_> {
+        RegistrationRequest {
+            provider: self.key.provider,
+            registration_id: self.id,
+            role: self.key.role,
+            customer: &self.customer,
+            provider_data: &self.merged,
+        }
+    }
+}
+
+/// Submits (or resubmits) a registration: checked against the provider's schema, sent to the
+/// adapter, then stored as `submitted` with the provider's answer and — for a simulated
+/// provider — the first sandbox step scheduled. Returns every registration, the submitted one
+/// first.
+pub async fn submit(
+    state: &AppState,
+    key: RegistrationKey,
+    data: Map<String, Value>,
+    answer: Option<KeyAnswer>,
+) -> Result<Vec<Registration>, ApiError> {
+    let (provider, role) = (key.provider, key.role);
+    let spec = role_spec(provider, role)?;
+    let (p, existing) = prepare(state, key, &data).await?;
+    let key = p.key;
+    let reasons = schema::check(schema::spec(provider), spec, &p.customer, &data);
+    if !reasons.is_empty() {
+        return Err(ApiError::validation(reasons));
+    }
+    // Checked before the provider is called, and again under the lock (a concurrent submit).
+    refuse_if_active(&key, existing.as_ref())?;
+    let response = p
+        .adapter
+        .submit(&p.request())
+        .await
+        .map_err(|e| provider_failure(provider, e))?;
+    let now = now_micros();
+    let step_at = p.adapter.simulated().then(|| now + step_delay(state));
+    let mut o = open(&state.store, &p.key, p.id, RegistrationStatus::Submitted, now).await?;
+    refuse_if_active(&p.key, o.existing.as_ref())?;
+    merge_data(&mut o.reg, data);
+    reset_for_submission(&mut o.reg, response);
+    save_change(&mut o.tx, &p.key, o.existing.as_ref(), &mut o.reg, vec![], now).await?;
+    if let Some(at) = step_at {
+        let payload = json!({"registration_id": o.reg.id});
+        enqueue(&mut o.tx, SANDBOX_STEP, p.key.merchant, &payload, at, now)
+            .await
+            .map_err(StoreError::from)?;
+    }
+    let mut all = all_of(&mut o.tx, p.key.customer).await?;
+    all.sort_by_key(|r| r.id != o.reg.id);
+    record(&mut o.tx, answer.as_ref(), &all).await.map_err(StoreError::from)?;
+    o.tx.commit().await.map_err(StoreError::from)?;
+    state.store.wake_worker();
+    Ok(all)
+}
+
+/// 409 when the registration is active: it can be submitted again only after it ended.
+fn refuse_if_active(key: &RegistrationKey, existing: Option<&Registration>) -> Result<(), ApiError> {
+    match existing.filter(|r| is_active(r.status)) {
+        Some(reg) => Err(ApiError::conflict(format!(
+            "the {} {} registration is already {}; it can be submitted again only after it is rejected, cancelled or in error",
+            key.provider, key.role, reg.status
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn reset_for_submission(reg: &mut Registration, response: Value) {
+    reg.status = RegistrationStatus::Submitted;
+    reg.provider_response = Some(response);
+    reg.rejection_reason = None;
+    reg.action_required = false;
+    reg.documents = DocumentsState::None;
+    reg.manual_review = false;
+    reg.missing_fields.clear();
+}
+
+fn step_delay(state: &AppState) -> i64 {
+    i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2)
+}
+
+/// Populate platform (contract §4.8): creates the registration (`not_submitted`) if missing,
+/// merges `extra` into its provider data, and stores the provider's answer.
+pub async fn populate(
+    state: &AppState,
+    key: RegistrationKey,
+    extra: Map<String, Value>,
+    answer: Option<KeyAnswer>,
+) -> Result<Vec<Registration>, ApiError> {
+    role_spec(key.provider, key.role)?;
+    let (p, _) = prepare(state, key, &extra).await?;
+    let response = p
+        .adapter
+        .populate(&p.request())
+        .await
+        .map_err(|e| provider_failure(key.provider, e))?;
+    let now = now_micros();
+    let status = RegistrationStatus::NotSubmitted;
+    let mut o = open(&state.store, &p.key, p.id, status, now).await?;
+    merge_data(&mut o.reg, extra);
+    o.reg.provider_response = Some(response);
+    save_change(&mut o.tx, &p.key, o.existing.as_ref(), &mut o.reg, vec![], now).await?;
+    let all = all_of(&mut o.tx, p.key.customer).await?;
+    record(&mut o.tx, answer.as_ref(), &all).await.map_err(StoreError::from)?;
+    o.tx.commit().await.map_err(StoreError::from)?;
+    Ok(all)
+}
+
+/// The sandbox test helper: sets what the provider says about a registration, creating it if
+/// needed. Approval fills the provider ids as the real provider would.
+pub async fn set_state(
+    store: &Store,
+    key: RegistrationKey,
+    change: &SetState,
+    answer: Option<KeyAnswer>,
+) -> Result<Registration, StoreError> {
+    let now = now_micros();
+    let mut o = open(store, &key, RegistrationId::new(), change.status, now).await?;
+    let reg = &mut o.reg;
+    reg.status = change.status;
+    if let Some(reason) = &change.rejection_reason {
+        reg.rejection_reason = reason.clone();
+    }
+    if let Some(d) = change.documents {
+        reg.documents = d;
+    }
+    if let Some(m) = change.manual_review {
+        reg.manual_review = m;
+    }
+    reg.action_required = action_required(reg);
+    let fills = approval(reg)?;
+    save_change(&mut o.tx, &key, o.existing.as_ref(), &mut o.reg, fills, now).await?;
+    record(&mut o.tx, answer.as_ref(), &o.reg).await?;
+    o.tx.commit().await?;
+    Ok(o.reg)
+}
+
+fn approval(reg: &mut Registration) -> anyhow::Result<Vec<(&'static str, String)>> {
+    if reg.status == RegistrationStatus::Approved {
+        sandbox::approval_fills(reg)
+    } else {
+        Ok(vec![])
+    }
+}
+
+/// Runs one sandbox step for a claimed job, in one transaction with the job's removal; the
+/// next step, when the simulation has one, is scheduled `step_delay` later.
+pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreError> {
+    let store = &state.store;
+    let now = now_micros();
+    let reg_id = job
+        .payload
+        .get("registration_id")
+        .and_then(Value::as_str)
+        .and_then(|s| RegistrationId::parse(s).ok())
+        .ok_or_else(|| anyhow::anyhow!("sandbox step without a registration id"))?;
+    let mut tx = store.begin().await?;
+    // A registration that is gone has nothing left to simulate.
+    if let Some((_, customer, reg)) = find_by_id(&mut tx, reg_id, store.for_update()).await? {
+        let email = customer_email(&mut tx, customer).await?;
+        step(&mut tx, job, customer, reg, email.as_deref(), now + step_delay(state), now).await?;
+    }
+    finish(&mut tx, &job.id).await?;
+    tx.commit().await?;
+    store.wake_worker();
+    Ok(())
+}
+
+async fn step(
+    tx: &mut Transaction<'static, Any>,
+    job: &Job,
+    customer: CustomerId,
+    mut reg: Registration,
+    email: Option<&str>,
+    next_at: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let rule = sandbox::rule_for(email.unwrap_or_default());
+    let Some(step) = sandbox::advance(&sandbox::state_of(&reg), rule) else {
+        return Ok(());
+    };
+    let key = registration_key(job.merchant, customer, &reg);
+    let existing = reg.clone();
+    sandbox::apply(&mut reg, step.state);
+    let fills = approval(&mut reg)?;
+    save_change(tx, &key, Some(&existing), &mut reg, fills, now).await?;
+    if step.next {
+        enqueue(tx, SANDBOX_STEP, job.merchant, &job.payload, next_at, now).await?;
+    }
+    Ok(())
+}
+
+fn registration_key(merchant: MerchantId, customer: CustomerId, reg: &Registration) -> RegistrationKey {
+    RegistrationKey {
+        merchant,
+        customer,
+        provider: reg.provider,
+        role: reg.target_role,
+    }
+}

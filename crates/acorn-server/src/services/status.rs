@@ -1,0 +1,179 @@
+//! The customer status machine's one home: which registration statuses are active, when a
+//! registration needs the merchant's action, and how a registration change moves its customer
+//! (derived status, approval fills, and the events of both) — contract §5 and §6.
+
+use acorn_types::status::{derive_customer_status, status_event, RegistrationFacts};
+use acorn_types::{
+    CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus,
+};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::store::customers::adjust_counts;
+use crate::store::events::{insert_event, CATEGORY_REGISTRATION};
+use crate::store::jobs::enqueue;
+use crate::store::registrations::{
+    all_of, apply_customer_change, save, CustomerChange, RegistrationKey,
+};
+use crate::store::{format_time, Store, StoreError};
+
+use crate::jobs::SANDBOX_STEP;
+
+/// Statuses in which a registration is active: submitting again is a conflict.
+pub fn is_active(status: RegistrationStatus) -> bool {
+    use RegistrationStatus as R;
+    matches!(
+        status,
+        R::Submitted | R::Processing | R::AwaitingConfirmation | R::Approved
+    )
+}
+
+/// Whether the merchant must act on a registration: documents asked for, a confirmation or a
+/// restriction to resolve, or fields the provider says are missing.
+pub fn action_required(reg: &Registration) -> bool {
+    reg.documents == DocumentsState::Required
+        || matches!(
+            reg.status,
+            RegistrationStatus::AwaitingConfirmation | RegistrationStatus::Restricted
+        )
+        || (reg.status == RegistrationStatus::Processing && !reg.missing_fields.is_empty())
+}
+
+fn facts(regs: &[Registration]) -> Vec<RegistrationFacts> {
+    regs.iter()
+        .map(|r| RegistrationFacts {
+            status: r.status,
+            documents: r.documents,
+            manual_review: r.manual_review,
+            has_missing_fields: !r.missing_fields.is_empty(),
+        })
+        .collect()
+}
+
+/// Writes a changed registration (inserting it when it did not exist) and records the change:
+/// its `provider_registration.*` event when its status moved, then the customer's derived
+/// status and `fills` (with their events).
+pub(crate) async fn save_change(
+    conn: &mut AnyConnection,
+    key: &RegistrationKey,
+    existing: Option<&Registration>,
+    reg: &mut Registration,
+    fills: Vec<(&'static str, String)>,
+    now: i64,
+) -> Result<(), StoreError> {
+    reg.updated_at = format_time(now);
+    save(conn, key, reg, existing.is_none(), now).await?;
+    let previous = existing.map(|r| r.status);
+    if previous != Some(reg.status) {
+        let data = json!({"customer_id": key.customer.to_string(), "registration": reg});
+        let event = format!("provider_registration.{}", reg.status);
+        insert_event(
+            conn,
+            key.merchant,
+            Some(key.customer),
+            &event,
+            CATEGORY_REGISTRATION,
+            &data,
+            now,
+        )
+        .await?;
+    }
+    recompute_customer(conn, key.merchant, key.customer, fills, now).await
+}
+
+/// Derives the customer's status from its registrations and applies it with `fills` (only
+/// where the customer has no value yet): `customer.updated`, and the status's own event when
+/// the status moved.
+pub(crate) async fn recompute_customer(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    customer: CustomerId,
+    fills: Vec<(&'static str, String)>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let current = Store::fetch_customer(conn, merchant, customer, "")
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let regs = all_of(conn, customer).await?;
+    let status = derive_customer_status(&facts(&regs));
+    let have = |col: &str| match col {
+        "account_type" => current.account_type.is_some(),
+        "customer_wallet" => current.customer_wallet.is_some(),
+        "trading_wallet" => current.trading_wallet.is_some(),
+        _ => true,
+    };
+    let change = CustomerChange {
+        status: (status != current.status).then_some(status),
+        fills: fills.into_iter().filter(|(col, _)| !have(col)).collect(),
+    };
+    if change.is_empty() {
+        return Ok(());
+    }
+    apply_customer_change(conn, merchant, customer, &change, now).await?;
+    let updated = Store::fetch_customer(conn, merchant, customer, "")
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    adjust_counts(conn, merchant, Some(&current), Some(&updated)).await?;
+    let data = json!({"customer": updated, "changed_fields": change.changed_fields()});
+    insert_event(
+        conn,
+        merchant,
+        Some(customer),
+        "customer.updated",
+        CATEGORY_REGISTRATION,
+        &data,
+        now,
+    )
+    .await?;
+    if let Some(event) = change.status.and_then(status_event) {
+        let data = json!({"customer": updated, "previous_status": current.status});
+        insert_event(
+            conn,
+            merchant,
+            Some(customer),
+            event,
+            CATEGORY_REGISTRATION,
+            &data,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// After a document upload (inside its transaction): every registration of the customer
+/// whose documents are `required` becomes `submitted`, and sandbox registrations get a step
+/// scheduled at `step_at` to review them.
+pub(crate) async fn documents_uploaded(
+    conn: &mut AnyConnection,
+    merchant: MerchantId,
+    customer: CustomerId,
+    step_at: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let regs = all_of(conn, customer).await?;
+    let mut changed = false;
+    for mut reg in regs
+        .into_iter()
+        .filter(|r| r.documents == DocumentsState::Required)
+    {
+        let key = RegistrationKey {
+            merchant,
+            customer,
+            provider: reg.provider,
+            role: reg.target_role,
+        };
+        reg.documents = DocumentsState::Submitted;
+        reg.action_required = false;
+        save(conn, &key, &reg, false, now).await?;
+        if let Some(at) = step_at {
+            let payload = json!({"registration_id": reg.id});
+            enqueue(conn, SANDBOX_STEP, merchant, &payload, at, now).await?;
+        }
+        changed = true;
+    }
+    if changed {
+        recompute_customer(conn, merchant, customer, vec![], now).await?;
+    }
+    Ok(())
+}
