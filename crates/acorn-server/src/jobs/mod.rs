@@ -3,7 +3,6 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
-
 use std::time::Duration;
 
 use tokio::sync::watch;

@@ -1,23 +1,20 @@
 //! Balances (contract §4.6) through the provider adapters, and the sandbox ledger helper.
 
-use std::collections::BTreeMap;
-
 use acorn_types::{
-    currencies, ApiResponse, BalanceEntry, BalanceFilters, BalanceHolder, Balances, FailureReason,
-    Provider, ReasonCode, RegistrationId, TargetRole,
+    currencies, ApiResponse, BalanceFilters, Balances, FailureReason, Provider, ReasonCode,
+    TargetRole,
 };
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::Fields;
-use crate::services::registrations::{adapter, provider_failure};
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{comma_list, not_one_of, query_pairs, CustomerPath, JsonObject};
-use crate::providers::BalanceAccount;
+use crate::services::balances;
 use crate::state::AppState;
-use crate::store::{format_time, now_micros, RegistrationKey, StoreError};
+use crate::store::RegistrationKey;
 
 fn joined<T: std::fmt::Display>(v: &[T]) -> Option<String> {
     (!v.is_empty()).then(|| {
@@ -61,45 +58,7 @@ pub async fn balances(
     if !reasons.is_empty() {
         return Err(ApiError::validation(reasons));
     }
-    let regs = state.store.registrations(merchant, customer).await?;
-    let matching: Vec<_> = regs
-        .into_iter()
-        .filter(|r| providers.is_empty() || providers.contains(&r.provider))
-        .filter(|r| roles.is_empty() || roles.contains(&r.target_role))
-        .collect();
-    // One adapter call per provider, not per account.
-    let mut by_provider: BTreeMap<Provider, Vec<BalanceAccount>> = BTreeMap::new();
-    for r in &matching {
-        let id =
-            RegistrationId::parse(&r.id).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-        by_provider
-            .entry(r.provider)
-            .or_default()
-            .push(BalanceAccount {
-                registration_id: id,
-                role: r.target_role,
-            });
-    }
-    let as_of = format_time(now_micros());
-    let mut balances = Vec::new();
-    for (provider, accounts) in by_provider {
-        let totals = adapter(&state, provider)?
-            .balances(&accounts)
-            .await
-            .map_err(|e| provider_failure(provider, e))?;
-        for (account, (account_id, totals)) in accounts.iter().zip(totals) {
-            balances.push(BalanceEntry {
-                account_id,
-                provider,
-                customer: BalanceHolder {
-                    id: customer.to_string(),
-                    role: account.role,
-                },
-                as_of: as_of.clone(),
-                totals,
-            });
-        }
-    }
+    let (as_of, balances) = balances::read(&state, merchant, customer, &providers, &roles).await?;
     let filters = BalanceFilters {
         customer_id: customer.to_string(),
         provider: joined(&providers),
@@ -115,19 +74,11 @@ pub async fn balances(
     )))
 }
 
-/// `POST /api/v1/sandbox/customers/{id}/balances` — appends one ledger entry.
-pub async fn append(
-    State(state): State<AppState>,
-    AuthMerchant(merchant): AuthMerchant,
-    CustomerPath(customer): CustomerPath,
-    JsonObject(body): JsonObject,
-) -> Result<Json<ApiResponse<Value>>, ApiError> {
-    let mut f = Fields::new(&body);
-    f.only(&["provider", "role", "currency", "bucket", "amount"]);
-    let provider = f.required("provider", Provider::parse);
-    let role = f.required("role", TargetRole::parse);
-    f.finish()?;
-    let mut reasons = Vec::new();
+/// The currency, bucket and amount of a ledger entry, each with its refusal in `reasons`.
+fn ledger_fields(
+    body: &serde_json::Map<String, Value>,
+    reasons: &mut Vec<FailureReason>,
+) -> (Option<String>, Option<String>, Option<i64>) {
     let currency = match body.get("currency").and_then(Value::as_str) {
         Some(c) => currencies::currency(c)
             .map_err(|m| reasons.push(FailureReason::invalid("currency", format!("currency {m}"))))
@@ -159,6 +110,23 @@ pub async fn append(
             "amount must be an integer in the currency's minor unit",
         ));
     }
+    (currency, bucket, amount)
+}
+
+/// `POST /api/v1/sandbox/customers/{id}/balances` — appends one ledger entry.
+pub async fn append(
+    State(state): State<AppState>,
+    AuthMerchant(merchant): AuthMerchant,
+    CustomerPath(customer): CustomerPath,
+    JsonObject(body): JsonObject,
+) -> Result<Json<ApiResponse<Value>>, ApiError> {
+    let mut f = Fields::new(&body);
+    f.only(&["provider", "role", "currency", "bucket", "amount"]);
+    let provider = f.required("provider", Provider::parse);
+    let role = f.required("role", TargetRole::parse);
+    f.finish()?;
+    let mut reasons = Vec::new();
+    let (currency, bucket, amount) = ledger_fields(&body, &mut reasons);
     let (Some(provider), Some(role), Some(currency), Some(bucket), Some(amount), true) =
         (provider, role, currency, bucket, amount, reasons.is_empty())
     else {
@@ -170,31 +138,6 @@ pub async fn append(
         provider,
         role,
     };
-    if state
-        .store
-        .get_customer(merchant, customer)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
-    }
-    let Some(reg) = state.store.registration(&key).await? else {
-        return Err(StoreError::NotRegistered(format!(
-            "the customer has no {provider} {role} registration"
-        ))
-        .into());
-    };
-    let reg_id =
-        RegistrationId::parse(&reg.id).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-    let now = now_micros();
-    let id = state
-        .store
-        .append_ledger_entry(merchant, reg_id, &currency, &bucket, amount, now)
-        .await?;
-    let entry = json!({
-        "id": format!("led_{id}"), "account_id": crate::providers::sandbox::account_id(reg_id),
-        "provider": provider, "role": role, "currency": currency, "bucket": bucket, "amount": amount,
-        "created_at": format_time(now),
-    });
+    let entry = balances::append(&state.store, key, &currency, &bucket, amount).await?;
     Ok(Json(ApiResponse::new("Ledger entry appended", entry)))
 }

@@ -254,9 +254,15 @@ pub async fn create_batch(
         lease: micros(config.request_timeout + std::time::Duration::from_secs(30)),
         retention: micros(config.idempotency_retention),
     };
-    let outcomes =
-        batch::create_batch(&state.store, merchant, &items, &render_item, times, now_micros())
-            .await?;
+    let outcomes = batch::create_batch(
+        &state.store,
+        merchant,
+        &items,
+        &render_item,
+        times,
+        now_micros(),
+    )
+    .await?;
     let results = outcomes
         .iter()
         .map(|outcome| {

@@ -9,8 +9,8 @@ use super::list_query::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{comma_list, query_pairs};
-use crate::state::AppState;
 use crate::services::events::{self, is_known_event};
+use crate::state::AppState;
 
 /// Lists events: `limit` (1–100, default 10), `starting_after` (an event id), `event` (names,
 /// comma separated).

@@ -101,7 +101,15 @@ pub async fn sync(
     if !reasons.is_empty() {
         return Err(ApiError::validation(reasons));
     }
-    schedule(&state, merchant, customer, providers[0], &fields, ok.answer(&key)).await?;
+    schedule(
+        &state,
+        merchant,
+        customer,
+        providers[0],
+        &fields,
+        ok.answer(&key),
+    )
+    .await?;
     Ok(Json(ApiResponse::new(ok.msg(), Value::Null)))
 }
 

@@ -1,9 +1,7 @@
 //! Customers (contract §4.1–4.4): create with its event and counters, update by patch with
 //! `If-Match`, read, and list with exact counts.
 
-use acorn_types::{
-    Customer, CustomerId, CustomerPatch, FailureReason, MerchantId, ReasonCode,
-};
+use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId, ReasonCode};
 use anyhow::Context;
 
 use crate::error::ApiError;
@@ -21,7 +19,10 @@ pub async fn create(
     answer: Option<KeyAnswer>,
 ) -> Result<Customer, StoreError> {
     let now = now_micros();
-    if let Some(grouped) = store.create_grouped(merchant, patch, now, answer.clone()).await {
+    if let Some(grouped) = store
+        .create_grouped(merchant, patch, now, answer.clone())
+        .await
+    {
         return grouped;
     }
     let mut tx = store.begin().await?;
@@ -30,7 +31,16 @@ pub async fn create(
     adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
     let data = serde_json::to_value(&customer).context("encoding event")?;
     let event = "customer.created";
-    insert_event(&mut tx, merchant, Some(id), event, CATEGORY_REGISTRATION, &data, now).await?;
+    insert_event(
+        &mut tx,
+        merchant,
+        Some(id),
+        event,
+        CATEGORY_REGISTRATION,
+        &data,
+        now,
+    )
+    .await?;
     record(&mut tx, answer.as_ref(), &customer).await?;
     tx.commit().await?;
     Ok(customer)
@@ -78,13 +88,26 @@ pub async fn update(
         "changed_fields": changed.iter().map(|(s, _)| s.name).collect::<Vec<_>>(),
     });
     let event = "customer.updated";
-    insert_event(&mut tx, merchant, Some(id), event, CATEGORY_REGISTRATION, &data, now).await?;
+    insert_event(
+        &mut tx,
+        merchant,
+        Some(id),
+        event,
+        CATEGORY_REGISTRATION,
+        &data,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(UpdateOutcome::Updated(updated))
 }
 
 /// One customer, or 404.
-pub async fn get(store: &Store, merchant: MerchantId, id: CustomerId) -> Result<Customer, ApiError> {
+pub async fn get(
+    store: &Store,
+    merchant: MerchantId,
+    id: CustomerId,
+) -> Result<Customer, ApiError> {
     store
         .get_customer(merchant, id)
         .await?
@@ -93,7 +116,11 @@ pub async fn get(store: &Store, merchant: MerchantId, id: CustomerId) -> Result<
 
 /// One page of customers with the exact count; a cursor must name one of the merchant's own
 /// customers.
-pub async fn list(store: &Store, merchant: MerchantId, q: &ListQuery) -> Result<ListPage, ApiError> {
+pub async fn list(
+    store: &Store,
+    merchant: MerchantId,
+    q: &ListQuery,
+) -> Result<ListPage, ApiError> {
     if let Page::After(cursor) | Page::Before(cursor) = q.page {
         if !store.customer_exists(merchant, cursor).await? {
             let field = if matches!(q.page, Page::After(_)) {

@@ -3,6 +3,7 @@
 //! adapter when the change needs one, and writes the change, its events, its jobs and the
 //! request's idempotent answer in one transaction through the store's queries.
 
+pub mod balances;
 pub mod batch;
 pub mod customers;
 pub mod events;

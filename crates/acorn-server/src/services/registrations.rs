@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use sqlx::{Any, Transaction};
 
-use crate::jobs::SANDBOX_STEP;
 use super::status::{action_required, is_active, save_change};
 use crate::error::ApiError;
+use crate::jobs::SANDBOX_STEP;
 use crate::providers::schema::{self, RoleSpec};
 use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest};
 use crate::state::AppState;
@@ -214,11 +214,26 @@ pub async fn submit(
         .map_err(|e| provider_failure(provider, e))?;
     let now = now_micros();
     let step_at = p.adapter.simulated().then(|| now + step_delay(state));
-    let mut o = open(&state.store, &p.key, p.id, RegistrationStatus::Submitted, now).await?;
+    let mut o = open(
+        &state.store,
+        &p.key,
+        p.id,
+        RegistrationStatus::Submitted,
+        now,
+    )
+    .await?;
     refuse_if_active(&p.key, o.existing.as_ref())?;
     merge_data(&mut o.reg, data);
     reset_for_submission(&mut o.reg, response);
-    save_change(&mut o.tx, &p.key, o.existing.as_ref(), &mut o.reg, vec![], now).await?;
+    save_change(
+        &mut o.tx,
+        &p.key,
+        o.existing.as_ref(),
+        &mut o.reg,
+        vec![],
+        now,
+    )
+    .await?;
     if let Some(at) = step_at {
         let payload = json!({"registration_id": o.reg.id});
         enqueue(&mut o.tx, SANDBOX_STEP, p.key.merchant, &payload, at, now)
@@ -227,14 +242,19 @@ pub async fn submit(
     }
     let mut all = all_of(&mut o.tx, p.key.customer).await?;
     all.sort_by_key(|r| r.id != o.reg.id);
-    record(&mut o.tx, answer.as_ref(), &all).await.map_err(StoreError::from)?;
+    record(&mut o.tx, answer.as_ref(), &all)
+        .await
+        .map_err(StoreError::from)?;
     o.tx.commit().await.map_err(StoreError::from)?;
     state.store.wake_worker();
     Ok(all)
 }
 
 /// 409 when the registration is active: it can be submitted again only after it ended.
-fn refuse_if_active(key: &RegistrationKey, existing: Option<&Registration>) -> Result<(), ApiError> {
+fn refuse_if_active(
+    key: &RegistrationKey,
+    existing: Option<&Registration>,
+) -> Result<(), ApiError> {
     match existing.filter(|r| is_active(r.status)) {
         Some(reg) => Err(ApiError::conflict(format!(
             "the {} {} registration is already {}; it can be submitted again only after it is rejected, cancelled or in error",
@@ -278,9 +298,19 @@ pub async fn populate(
     let mut o = open(&state.store, &p.key, p.id, status, now).await?;
     merge_data(&mut o.reg, extra);
     o.reg.provider_response = Some(response);
-    save_change(&mut o.tx, &p.key, o.existing.as_ref(), &mut o.reg, vec![], now).await?;
+    save_change(
+        &mut o.tx,
+        &p.key,
+        o.existing.as_ref(),
+        &mut o.reg,
+        vec![],
+        now,
+    )
+    .await?;
     let all = all_of(&mut o.tx, p.key.customer).await?;
-    record(&mut o.tx, answer.as_ref(), &all).await.map_err(StoreError::from)?;
+    record(&mut o.tx, answer.as_ref(), &all)
+        .await
+        .map_err(StoreError::from)?;
     o.tx.commit().await.map_err(StoreError::from)?;
     Ok(all)
 }
@@ -337,7 +367,16 @@ pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreEr
     // A registration that is gone has nothing left to simulate.
     if let Some((_, customer, reg)) = find_by_id(&mut tx, reg_id, store.for_update()).await? {
         let email = customer_email(&mut tx, customer).await?;
-        step(&mut tx, job, customer, reg, email.as_deref(), now + step_delay(state), now).await?;
+        step(
+            &mut tx,
+            job,
+            customer,
+            reg,
+            email.as_deref(),
+            now + step_delay(state),
+            now,
+        )
+        .await?;
     }
     finish(&mut tx, &job.id).await?;
     tx.commit().await?;
@@ -369,7 +408,11 @@ async fn step(
     Ok(())
 }
 
-fn registration_key(merchant: MerchantId, customer: CustomerId, reg: &Registration) -> RegistrationKey {
+fn registration_key(
+    merchant: MerchantId,
+    customer: CustomerId,
+    reg: &Registration,
+) -> RegistrationKey {
     RegistrationKey {
         merchant,
         customer,

@@ -3,9 +3,7 @@
 //! (derived status, approval fills, and the events of both) — contract §5 and §6.
 
 use acorn_types::status::{derive_customer_status, status_event, RegistrationFacts};
-use acorn_types::{
-    CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus,
-};
+use acorn_types::{CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus};
 use serde_json::json;
 use sqlx::AnyConnection;
 

@@ -74,7 +74,16 @@ pub async fn schedule(
     insert_attempt(&mut tx, id, merchant, customer, provider, &names, max, now).await?;
     let data = json!({"attempt_id": id.to_string(), "customer_id": customer.to_string(), "provider": provider, "fields": names});
     let event = "customer.sync.started";
-    insert_event(&mut tx, merchant, Some(customer), event, CATEGORY_SYNC, &data, now).await?;
+    insert_event(
+        &mut tx,
+        merchant,
+        Some(customer),
+        event,
+        CATEGORY_SYNC,
+        &data,
+        now,
+    )
+    .await?;
     let payload = json!({"attempt_id": id.to_string()});
     enqueue(&mut tx, SYNC_TRY, merchant, &payload, now, now).await?;
     record(&mut tx, answer.as_ref(), &Value::Null).await?;
@@ -141,7 +150,12 @@ async fn begin_try(store: &Store, job: &Job, now: i64) -> Result<Option<Try>, St
     let profile = serde_json::to_value(&current).map_err(anyhow::Error::from)?;
     let values: Map<String, Value> = expand(&groups)
         .into_iter()
-        .map(|name| (name.to_owned(), profile.get(name).cloned().unwrap_or(Value::Null)))
+        .map(|name| {
+            (
+                name.to_owned(),
+                profile.get(name).cloned().unwrap_or(Value::Null),
+            )
+        })
         .collect();
     let attempts = row.attempts + 1;
     mark_running(&mut tx, attempt, attempts, now).await?;
@@ -180,7 +194,10 @@ async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
         return (Err(msg), false);
     };
     let Some(adapter) = state.providers.get(t.provider) else {
-        return (Err(format!("no adapter is configured for {}", t.provider)), false);
+        return (
+            Err(format!("no adapter is configured for {}", t.provider)),
+            false,
+        );
     };
     let registration_id = match RegistrationId::parse(&reg.id) {
         Ok(id) => id,
@@ -209,7 +226,12 @@ pub async fn run_try(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let now = now_micros();
     let retry_at = (outcome.is_err() && retryable && t.attempts < t.max_attempts).then(|| {
         let c = &state.config;
-        let wait = retry_delay(t.attempts, c.sync_retry_base, c.sync_retry_cap, rand::random());
+        let wait = retry_delay(
+            t.attempts,
+            c.sync_retry_base,
+            c.sync_retry_cap,
+            rand::random(),
+        );
         now + i64::try_from(wait.as_micros()).unwrap_or(i64::MAX / 4)
     });
     if let Err(e) = &outcome {
@@ -258,8 +280,16 @@ async fn finish_try(
         }
     };
     if let Some(event) = event {
-        insert_event(&mut tx, t.merchant, Some(t.customer), event, CATEGORY_SYNC, &data, now)
-            .await?;
+        insert_event(
+            &mut tx,
+            t.merchant,
+            Some(t.customer),
+            event,
+            CATEGORY_SYNC,
+            &data,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -289,8 +319,16 @@ async fn mark_synced(
     adjust_counts(conn, t.merchant, Some(&current), Some(&updated)).await?;
     let data = json!({"customer": updated, "changed_fields": ["synced", "synced_at"], "attempt_id": t.attempt.to_string()});
     let event = "customer.updated";
-    insert_event(conn, t.merchant, Some(t.customer), event, CATEGORY_REGISTRATION, &data, now)
-        .await?;
+    insert_event(
+        conn,
+        t.merchant,
+        Some(t.customer),
+        event,
+        CATEGORY_REGISTRATION,
+        &data,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::customers::{apply_counts, insert_new_customer, CountDelta};
 use super::events::{insert_customer_events, CATEGORY_REGISTRATION};
-use super::StoreError;
 use super::idempotency::KeyAnswer;
+use super::StoreError;
 
 /// The most creates written in one transaction.
 const MAX_GROUP: usize = 64;

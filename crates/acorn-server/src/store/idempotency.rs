@@ -73,7 +73,14 @@ impl KeyAnswer {
     ) -> Result<(), sqlx::Error> {
         let body = serde_json::to_string(&ApiResponse::new(self.msg, data))
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        complete(conn, self.claim.merchant, &self.claim.key, self.status, &body).await?;
+        complete(
+            conn,
+            self.claim.merchant,
+            &self.claim.key,
+            self.status,
+            &body,
+        )
+        .await?;
         self.claim.recorded.store(true, Ordering::SeqCst);
         Ok(())
     }

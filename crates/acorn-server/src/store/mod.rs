@@ -8,6 +8,7 @@
 
 pub mod batch;
 mod combine;
+mod customer_list;
 pub mod customers;
 pub mod events;
 pub mod files;
@@ -27,7 +28,8 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use customers::{ListPage, ListQuery, Page, RegistrationFilter, UpdateOutcome};
+pub use customer_list::{ListPage, ListQuery, Page, RegistrationFilter};
+pub use customers::UpdateOutcome;
 pub use files::StoredFile;
 pub use ledger::BUCKETS;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};

@@ -212,7 +212,6 @@ pub(crate) async fn all_of(
         .collect())
 }
 
-
 /// The registration with this id (locked on PostgreSQL when `suffix` is `FOR UPDATE`), with its
 /// customer's id; for background steps that know only the registration.
 pub(crate) async fn find_by_id(

@@ -1,0 +1,212 @@
+//! Customer lists: one page by offset or cursor, filtered, with the exact count of matches
+//! (from maintained counters where the filters allow, else a `COUNT(*)` the indexes serve).
+
+use acorn_types::{Customer, CustomerId, MerchantId};
+use sqlx::Row;
+
+use super::customers::{bare, customer_from_row, mer, COLUMNS};
+use super::registrations::attach_platforms;
+use super::sql::Sql;
+use super::{Dialect, Store, StoreError};
+
+/// Which page of a list to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Skip this many, newest first.
+    Offset(i64),
+    /// Customers older than this one.
+    After(CustomerId),
+    /// Customers newer than this one.
+    Before(CustomerId),
+}
+
+/// A validated list request. Each list holds distinct, normalised values (OR-ed); different
+/// lists are AND-ed.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Lowercased emails.
+    pub emails: Vec<String>,
+    /// Lowercase country codes.
+    pub countries: Vec<String>,
+    /// Canonical document types.
+    pub document_types: Vec<String>,
+    /// Canonical customer statuses.
+    pub statuses: Vec<String>,
+    /// Registration filters; all given ones must hold on one single registration.
+    pub registration: RegistrationFilter,
+    /// Where to start.
+    pub page: Page,
+    /// Page size, 1–100.
+    pub limit: i64,
+}
+
+/// The `provider`, `target_role` and `provider_registration_status` filters (canonical values).
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationFilter {
+    pub providers: Vec<String>,
+    pub roles: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+impl RegistrationFilter {
+    /// Whether no registration filter is given.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty() && self.roles.is_empty() && self.statuses.is_empty()
+    }
+}
+
+/// One page of customers.
+#[derive(Debug)]
+pub struct ListPage {
+    /// All matches, over every page.
+    pub count: u64,
+    /// This page, newest first.
+    pub customers: Vec<Customer>,
+    /// Whether more follow in the direction of travel.
+    pub has_more: bool,
+}
+
+impl Store {
+    fn push_filters(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {
+        sql.push(" WHERE merchant_id = ").bind(mer(merchant));
+        for (col, values) in [
+            ("email_key", &q.emails),
+            ("country_code", &q.countries),
+            ("document_type", &q.document_types),
+            ("status", &q.statuses),
+        ] {
+            if !values.is_empty() {
+                sql.push(" AND ").push(col).push(" IN ").bind_list(values);
+            }
+        }
+        let r = &q.registration;
+        if !r.is_empty() {
+            // One registration row must satisfy every given filter (served by the
+            // (customer_id, provider, target_role) index).
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM registrations r WHERE r.customer_id = customers.id",
+            );
+            for (col, values) in [
+                ("r.provider", &r.providers),
+                ("r.target_role", &r.roles),
+                ("r.status", &r.statuses),
+            ] {
+                if !values.is_empty() {
+                    sql.push(" AND ").push(col).push(" IN ").bind_list(values);
+                }
+            }
+            sql.push(")");
+        }
+    }
+
+    fn page_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
+        let mut sql = Sql::new(&format!("SELECT {} FROM customers", *COLUMNS));
+        Self::push_filters(&mut sql, merchant, q);
+        match q.page {
+            Page::Offset(offset) => {
+                sql.push(" ORDER BY id DESC LIMIT ")
+                    .bind(q.limit + 1)
+                    .push(" OFFSET ")
+                    .bind(offset);
+            }
+            Page::After(cursor) => {
+                sql.push(" AND id < ")
+                    .bind(bare(cursor))
+                    .push(" ORDER BY id DESC LIMIT ")
+                    .bind(q.limit + 1);
+            }
+            Page::Before(cursor) => {
+                sql.push(" AND id > ")
+                    .bind(bare(cursor))
+                    .push(" ORDER BY id ASC LIMIT ")
+                    .bind(q.limit + 1);
+            }
+        }
+        sql
+    }
+
+    /// The SQL that counts the matches: a sum of maintained counters when the filters are
+    /// ones the counters track (none, or a single one of country/document type/status),
+    /// else a `COUNT(*)` that the filter indexes serve.
+    fn count_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
+        let tracked = [
+            ("country_code", &q.countries),
+            ("document_type", &q.document_types),
+            ("status", &q.statuses),
+        ];
+        let used: Vec<_> = tracked.iter().filter(|(_, v)| !v.is_empty()).collect();
+        if q.emails.is_empty() && q.registration.is_empty() && used.len() <= 1 {
+            let (dim, values) = match used.first() {
+                Some((dim, values)) => (*dim, (*values).clone()),
+                None => ("all", vec![String::new()]),
+            };
+            let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE merchant_id = ");
+            sql.bind(mer(merchant))
+                .push(" AND dim = ")
+                .bind(dim.to_owned())
+                .push(" AND value IN ")
+                .bind_list(&values);
+            return sql;
+        }
+        let mut sql = Sql::new("SELECT COUNT(*) FROM customers");
+        Self::push_filters(&mut sql, merchant, q);
+        sql
+    }
+
+    /// One page of customers, newest first, with the total count of matches.
+    pub async fn list_customers(
+        &self,
+        merchant: MerchantId,
+        q: &ListQuery,
+    ) -> Result<ListPage, StoreError> {
+        let (text, args) = Self::count_sql(merchant, q).into_parts();
+        let count: i64 = sqlx::query_scalar_with(&text, args)
+            .fetch_one(&self.read)
+            .await?;
+        let (text, args) = Self::page_sql(merchant, q).into_parts();
+        let mut conn = self.read.acquire().await?;
+        let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
+        let mut customers = rows
+            .iter()
+            .map(customer_from_row)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let has_more = customers.len() as i64 > q.limit;
+        customers.truncate(usize::try_from(q.limit).unwrap_or(0));
+        if matches!(q.page, Page::Before(_)) {
+            customers.reverse();
+        }
+        attach_platforms(&mut conn, &mut customers).await?;
+        Ok(ListPage {
+            count: u64::try_from(count).unwrap_or(0),
+            customers,
+            has_more,
+        })
+    }
+
+    /// The engine's plan for a list query's page and count (for plan tests and diagnostics).
+    pub async fn explain_list(
+        &self,
+        merchant: MerchantId,
+        q: &ListQuery,
+    ) -> Result<String, StoreError> {
+        let mut out = String::new();
+        for sql in [Self::page_sql(merchant, q), Self::count_sql(merchant, q)] {
+            let prefix = match self.dialect {
+                Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
+                Dialect::Postgres => "EXPLAIN ",
+            };
+            let text = format!("{prefix}{}", sql.text());
+            let (_, args) = sql.into_parts();
+            let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+            for row in rows {
+                let line: String = match self.dialect {
+                    Dialect::Sqlite => row.try_get("detail")?,
+                    Dialect::Postgres => row.try_get(0)?,
+                };
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+}
