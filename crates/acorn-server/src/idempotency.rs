@@ -119,9 +119,9 @@ impl PendingRecord {
 }
 
 const HEADER: &str = "idempotency-key";
-const JSON_LIMIT: usize = crate::routes::JSON_BODY_LIMIT;
-/// Multipart bodies may be up to 26 MiB (file uploads).
-const MULTIPART_LIMIT: usize = 26 * 1024 * 1024;
+const JSON_LIMIT: usize = crate::limits::JSON_BODY_LIMIT;
+/// Multipart bodies may be as large as an upload request.
+const MULTIPART_LIMIT: usize = crate::limits::UPLOAD_BODY_LIMIT;
 
 /// Whether `s` is a usable key: 1–255 printable ASCII characters.
 pub(crate) fn is_valid_key(s: &str) -> bool {

@@ -21,14 +21,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::error::ApiError;
+use crate::limits::{JSON_BODY_LIMIT, UPLOAD_BODY_LIMIT};
 use crate::middleware::{observe, panic_response};
 use crate::state::AppState;
-
-/// Largest JSON body accepted.
-pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
-
-/// Largest file upload request accepted (each file is at most 5 MiB).
-pub const UPLOAD_BODY_LIMIT: usize = 26 * 1024 * 1024;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
