@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use acorn_types::{ApiResponse, FailureReason, MerchantId, ReasonCode};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,6 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency::{complete, Claim, KeyRequest};
@@ -133,15 +134,6 @@ fn valid_key(value: &HeaderValue) -> Option<String> {
     is_valid_key(s).then(|| s.to_owned())
 }
 
-fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| state.auth.verify(token.trim()))
-        .flatten()
-}
-
 /// SHA-256 of a JSON value in canonical form (compact, object keys sorted), so the same
 /// object matches however it was spaced or ordered — and a batch item matches the single
 /// create with the same customer.
@@ -197,15 +189,13 @@ fn replay(status: u16, body: String) -> Response {
     r
 }
 
-/// The middleware.
+/// The middleware, a route layer of the protected routes inside the auth layer (which puts the
+/// [`AuthMerchant`] in the request's extensions); only `POST`s are keyed.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if req.method() != Method::POST
-        || !path.starts_with("/api/v1/")
-        || path == "/api/v1/merchant/token/grant"
-    {
+    if req.method() != Method::POST {
         return next.run(req).await;
     }
+    let path = req.uri().path().to_owned();
     let Some(raw) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
@@ -216,8 +206,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response();
     };
-    // Without a valid token the handler answers 401; nothing to remember.
-    let Some(merchant) = bearer_merchant(&state, req.headers()) else {
+    // Outside the auth layer there is no merchant: the handler answers 401, nothing to remember.
+    let Some(&AuthMerchant(merchant)) = req.extensions().get::<AuthMerchant>() else {
         return next.run(req).await;
     };
     let content_type = req

@@ -16,6 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -143,31 +144,31 @@ fn annotate(headers: &mut HeaderMap, d: &Decision) {
     put(headers, "x-ratelimit-reset", d.reset_secs);
 }
 
-/// The middleware: refuses with 429 and `Retry-After`, and annotates allowed responses.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (limiter, key) = if req.uri().path() == "/api/v1/merchant/token/grant" {
-        let ip = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        (state.limits.grant.clone(), format!("ip:{ip}"))
-    } else {
-        let merchant = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .and_then(|(_, token)| state.auth.verify(token.trim()));
-        match merchant {
-            Some(m) => (state.limits.api.clone(), format!("merchant:{m}")),
-            None => (None, String::new()),
-        }
-    };
-    let Some(limiter) = limiter else {
+/// The per-merchant limiter: a route layer of the protected routes, inside the auth layer, keyed
+/// by the [`AuthMerchant`] that layer put in the request's extensions.
+pub async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let merchant = req.extensions().get::<AuthMerchant>().map(|m| m.0);
+    match (state.limits.api.as_deref(), merchant) {
+        (Some(limiter), Some(m)) => enforce(limiter, &format!("merchant:{m}"), req, next).await,
+        _ => next.run(req).await,
+    }
+}
+
+/// The per-client-IP limiter: a route layer of the token grant.
+pub async fn grant_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(limiter) = state.limits.grant.as_deref() else {
         return next.run(req).await;
     };
-    let decision = limiter.check(&key);
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    enforce(limiter, &format!("ip:{ip}"), req, next).await
+}
+
+/// Refuses with 429 and `Retry-After`, and annotates allowed responses.
+async fn enforce(limiter: &dyn RateLimiter, key: &str, req: Request, next: Next) -> Response {
+    let decision = limiter.check(key);
     if !decision.allowed {
         let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
             .with_reason(FailureReason::new(
