@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use acorn_types::{MerchantId, ReasonCode};
 use anyhow::Context;
-use axum::extract::FromRequestParts;
-use axum::http::header;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -197,35 +199,56 @@ pub async fn create_merchant(
     })
 }
 
-/// The authenticated merchant of a request (from `Authorization: Bearer …`).
+/// The authenticated merchant of a request, put in the request's extensions by [`require`]
+/// (the route layer of every protected route); handlers take it as an extractor.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthMerchant(pub MerchantId);
 
-impl FromRequestParts<AppState> for AuthMerchant {
+impl<S: Send + Sync> FromRequestParts<S> for AuthMerchant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized(
-                ReasonCode::MissingToken,
-                "missing bearer token",
-            ));
-        };
-        let invalid =
-            || ApiError::unauthorized(ReasonCode::InvalidToken, "invalid or expired token");
-        let value = value.to_str().map_err(|_| invalid())?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(invalid());
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Absent only on a route mounted outside the auth layer: refuse rather than serve it.
+        parts
+            .extensions
+            .get::<AuthMerchant>()
+            .copied()
+            .ok_or_else(missing_token)
+    }
+}
+
+fn missing_token() -> ApiError {
+    ApiError::unauthorized(ReasonCode::MissingToken, "missing bearer token")
+}
+
+/// The merchant an `Authorization: Bearer …` header authenticates: a well-formed, correctly
+/// signed, unexpired token of a merchant that still exists.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<MerchantId, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(missing_token());
+    };
+    let invalid = || ApiError::unauthorized(ReasonCode::InvalidToken, "invalid or expired token");
+    let value = value.to_str().map_err(|_| invalid())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(invalid());
+    }
+    let merchant = state.auth.verify(token.trim()).ok_or_else(invalid)?;
+    if !state.store.merchant_exists(merchant).await? {
+        return Err(invalid());
+    }
+    Ok(merchant)
+}
+
+/// The auth middleware (a route layer of the protected routes): verifies the token once, puts
+/// the [`AuthMerchant`] in the request's extensions for the layers inside it and the handler,
+/// and answers 401 before anything else looks at the request.
+pub async fn require(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match authenticate(&state, req.headers()).await {
+        Ok(merchant) => {
+            req.extensions_mut().insert(AuthMerchant(merchant));
+            next.run(req).await
         }
-        let merchant = state.auth.verify(token.trim()).ok_or_else(invalid)?;
-        if !state.store.merchant_exists(merchant).await? {
-            return Err(invalid());
-        }
-        parts.extensions.insert(AuthMerchant(merchant));
-        Ok(AuthMerchant(merchant))
+        Err(e) => e.into_response(),
     }
 }

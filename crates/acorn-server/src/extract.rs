@@ -96,7 +96,7 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let limit = crate::routes::UPLOAD_BODY_LIMIT;
+        let limit = crate::limits::UPLOAD_BODY_LIMIT;
         if announced.is_some_and(|len| len > limit as u64) {
             return Err(ApiError::payload_too_large(format!(
                 "the request is larger than the {} MiB limit",

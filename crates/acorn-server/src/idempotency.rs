@@ -7,17 +7,18 @@
 //! the change ([`KeyAnswer::record`]), so "committed but not recorded" cannot happen. Refusals
 //! (4xx) are stored after the fact; server errors release the key.
 
-use acorn_types::{ApiResponse, FailureReason, MerchantId, ReasonCode};
+use acorn_types::{ApiResponse, FailureReason, ReasonCode};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency::{Claim, KeyAnswer, KeyClaim, KeyRequest};
@@ -69,9 +70,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 }
 
 const HEADER: &str = "idempotency-key";
-const JSON_LIMIT: usize = crate::routes::JSON_BODY_LIMIT;
-/// Multipart bodies may be up to 26 MiB (file uploads).
-const MULTIPART_LIMIT: usize = 26 * 1024 * 1024;
+const JSON_LIMIT: usize = crate::limits::JSON_BODY_LIMIT;
+/// Multipart bodies may be as large as an upload request.
+const MULTIPART_LIMIT: usize = crate::limits::UPLOAD_BODY_LIMIT;
 
 /// Whether `s` is a usable key: 1–255 printable ASCII characters.
 pub(crate) fn is_valid_key(s: &str) -> bool {
@@ -81,15 +82,6 @@ pub(crate) fn is_valid_key(s: &str) -> bool {
 fn valid_key(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     is_valid_key(s).then(|| s.to_owned())
-}
-
-fn bearer_merchant(state: &AppState, headers: &HeaderMap) -> Option<MerchantId> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| state.auth.verify(token.trim()))
-        .flatten()
 }
 
 /// SHA-256 of a JSON value in canonical form (compact, object keys sorted), so the same
@@ -147,15 +139,13 @@ fn replay(status: u16, body: String) -> Response {
     r
 }
 
-/// The middleware.
+/// The middleware, a route layer of the protected routes inside the auth layer (which puts the
+/// [`AuthMerchant`] in the request's extensions); only `POST`s are keyed.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if req.method() != Method::POST
-        || !path.starts_with("/api/v1/")
-        || path == "/api/v1/merchant/token/grant"
-    {
+    if req.method() != Method::POST {
         return next.run(req).await;
     }
+    let path = req.uri().path().to_owned();
     let Some(raw) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
@@ -166,8 +156,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response();
     };
-    // Without a valid token the handler answers 401; nothing to remember.
-    let Some(merchant) = bearer_merchant(&state, req.headers()) else {
+    // Outside the auth layer there is no merchant: the handler answers 401, nothing to remember.
+    let Some(&AuthMerchant(merchant)) = req.extensions().get::<AuthMerchant>() else {
         return next.run(req).await;
     };
     let content_type = req

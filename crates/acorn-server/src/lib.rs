@@ -9,6 +9,7 @@ pub mod extract;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

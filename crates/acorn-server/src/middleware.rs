@@ -1,7 +1,7 @@
 //! The request middleware: request ids, one log line per request (no PII: the route template,
 //! never the URI or body), and the guarantee that every error leaves in the envelope.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use acorn_types::{FailureReason, ReasonCode};
 use axum::extract::{MatchedPath, Request, State};
@@ -54,13 +54,19 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     state
         .metrics
         .observe(method.as_str(), &route, status, latency);
-    let latency_ms = latency.as_secs_f64() * 1000.0;
+    let latency_ms = millis_3dp(latency);
     tracing::info!(
         target: "acorn::request",
         %method, route, status, latency_ms, request_id, oak_version = oak_version.as_deref(),
         "request"
     );
     response
+}
+
+/// A duration in milliseconds rounded to the microsecond (`0.081`, not `0.08135200000000001`).
+fn millis_3dp(d: Duration) -> f64 {
+    // Whole microseconds, then one division: the result prints with at most 3 decimals.
+    (d.as_nanos() as f64 / 1000.0).round() / 1000.0
 }
 
 /// Makes sure a failure carries the envelope: 500s get their cause logged and the request id as
@@ -135,6 +141,27 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_is_logged_in_milliseconds_with_at_most_3_decimals() {
+        assert_eq!(
+            millis_3dp(Duration::from_nanos(81_352)).to_string(),
+            "0.081"
+        );
+        assert_eq!(
+            millis_3dp(Duration::from_nanos(81_500)).to_string(),
+            "0.082"
+        );
+        assert_eq!(
+            millis_3dp(Duration::from_micros(1_234_567)).to_string(),
+            "1234.567"
+        );
+        assert_eq!(millis_3dp(Duration::from_millis(12)).to_string(), "12");
+        assert_eq!(
+            format!("{:?}", millis_3dp(Duration::from_micros(81))),
+            "0.081"
+        );
+    }
 
     #[test]
     fn request_ids_from_clients_are_sanitised() {

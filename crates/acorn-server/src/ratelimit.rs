@@ -16,6 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -23,8 +24,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
     pub allowed: bool,
-    /// Bucket capacity (the most requests that can arrive at once).
-    pub limit: u64,
+    /// The sustained rate, requests per second (what `X-RateLimit-Limit` says).
+    pub rate: f64,
     /// Requests left right now.
     pub remaining: u64,
     /// Seconds until the bucket is full again.
@@ -58,7 +59,7 @@ pub fn take(bucket: &mut Bucket, now: Instant, rate: f64, burst: f64) -> Decisio
     let secs = |x: f64| (x / rate).ceil().max(0.0) as u64;
     Decision {
         allowed,
-        limit: burst as u64,
+        rate,
         remaining: bucket.tokens.floor().max(0.0) as u64,
         reset_secs: secs(burst - bucket.tokens),
         retry_after_secs: if allowed {
@@ -95,7 +96,7 @@ impl RateLimiter for TokenBuckets {
             // A poisoned lock means a panic elsewhere; fail open rather than refuse everyone.
             return Decision {
                 allowed: true,
-                limit: self.burst as u64,
+                rate: self.rate,
                 remaining: 0,
                 reset_secs: 0,
                 retry_after_secs: 0,
@@ -129,37 +130,45 @@ fn put(headers: &mut HeaderMap, name: &'static str, v: u64) {
     headers.insert(name, HeaderValue::from(v));
 }
 
+/// `X-RateLimit-Limit`: the rate per second, as an integer when it is whole (`1000`), else as
+/// a decimal (`0.5`).
+fn rate_value(rate: f64) -> Option<HeaderValue> {
+    HeaderValue::from_str(&rate.to_string()).ok()
+}
+
 fn annotate(headers: &mut HeaderMap, d: &Decision) {
-    put(headers, "x-ratelimit-limit", d.limit);
+    if let Some(v) = rate_value(d.rate) {
+        headers.insert("x-ratelimit-limit", v);
+    }
     put(headers, "x-ratelimit-remaining", d.remaining);
     put(headers, "x-ratelimit-reset", d.reset_secs);
 }
 
-/// The middleware: refuses with 429 and `Retry-After`, and annotates allowed responses.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (limiter, key) = if req.uri().path() == "/api/v1/merchant/token/grant" {
-        let ip = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        (state.limits.grant.clone(), format!("ip:{ip}"))
-    } else {
-        let merchant = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .and_then(|(_, token)| state.auth.verify(token.trim()));
-        match merchant {
-            Some(m) => (state.limits.api.clone(), format!("merchant:{m}")),
-            None => (None, String::new()),
-        }
-    };
-    let Some(limiter) = limiter else {
+/// The per-merchant limiter: a route layer of the protected routes, inside the auth layer, keyed
+/// by the [`AuthMerchant`] that layer put in the request's extensions.
+pub async fn api_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let merchant = req.extensions().get::<AuthMerchant>().map(|m| m.0);
+    match (state.limits.api.as_deref(), merchant) {
+        (Some(limiter), Some(m)) => enforce(limiter, &format!("merchant:{m}"), req, next).await,
+        _ => next.run(req).await,
+    }
+}
+
+/// The per-client-IP limiter: a route layer of the token grant.
+pub async fn grant_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(limiter) = state.limits.grant.as_deref() else {
         return next.run(req).await;
     };
-    let decision = limiter.check(&key);
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    enforce(limiter, &format!("ip:{ip}"), req, next).await
+}
+
+/// Refuses with 429 and `Retry-After`, and annotates allowed responses.
+async fn enforce(limiter: &dyn RateLimiter, key: &str, req: Request, next: Next) -> Response {
+    let decision = limiter.check(key);
     if !decision.allowed {
         let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
             .with_reason(FailureReason::new(
@@ -210,6 +219,27 @@ mod tests {
         // Never above the burst.
         let d = take(&mut b, t0 + Duration::from_secs(60), 2.0, 3.0);
         assert_eq!(d.remaining, 2);
+        // The limit announced is the rate, not the burst.
+        assert_eq!(d.rate, 2.0);
+    }
+
+    #[test]
+    fn the_limit_header_is_the_rate_per_second() {
+        assert_eq!(rate_value(1000.0), Some(HeaderValue::from_static("1000")));
+        assert_eq!(rate_value(0.5), Some(HeaderValue::from_static("0.5")));
+        let mut headers = HeaderMap::new();
+        let d = take(
+            &mut Bucket {
+                tokens: 2000.0,
+                at: Instant::now(),
+            },
+            Instant::now(),
+            1000.0,
+            2000.0,
+        );
+        annotate(&mut headers, &d);
+        assert_eq!(headers["x-ratelimit-limit"], "1000");
+        assert_eq!(headers["x-ratelimit-remaining"], "1999");
     }
 
     #[test]

@@ -12,9 +12,8 @@ use sha2::{Digest, Sha256};
 use super::name::display_name;
 use super::sniff::{detect, Kind, SNIFF_LEN};
 use crate::error::ApiError;
+use crate::limits::{MAX_FILE_BYTES, UPLOAD_BODY_LIMIT};
 
-/// Largest accepted file.
-pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Most files accepted in one request.
 pub const MAX_FILES: usize = 10;
 /// Longest `file_type` part read.
@@ -44,7 +43,7 @@ fn read_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large(format!(
             "the request is larger than the {} MiB limit",
-            crate::routes::UPLOAD_BODY_LIMIT / (1024 * 1024)
+            UPLOAD_BODY_LIMIT / (1024 * 1024)
         ))
     } else {
         ApiError::bad_request(ReasonCode::InvalidInput, "malformed multipart body", &[])

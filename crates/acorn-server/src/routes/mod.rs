@@ -21,18 +21,51 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::error::ApiError;
+use crate::limits::{JSON_BODY_LIMIT, UPLOAD_BODY_LIMIT};
 use crate::middleware::{observe, panic_response};
 use crate::state::AppState;
 
-/// Largest JSON body accepted.
-pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
-
-/// Largest file upload request accepted (each file is at most 5 MiB).
-pub const UPLOAD_BODY_LIMIT: usize = 26 * 1024 * 1024;
-
-/// The whole API.
+/// The whole API: the public routes, the protected ones, and the layers around both.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
+    public(&state)
+        .merge(protected(&state))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+        })
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The routes that need no bearer token: service endpoints, the token grant (limited per
+/// client IP) and signed file downloads (the signed link is the credential).
+fn public(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(service::health))
+        .route("/metrics", get(crate::metrics::endpoint))
+        .route("/openapi.json", get(crate::openapi::endpoint))
+        .route(
+            "/api/v1/merchant/token/grant",
+            post(token::grant).route_layer(from_fn_with_state(
+                state.clone(),
+                crate::ratelimit::grant_layer,
+            )),
+        )
+        .route("/api/v1/files/{file_id}/content", get(files::content))
+}
+
+/// Every other API route. Its route layers run, outermost first: the auth layer (verifies the
+/// token once, 401 before anything else looks at the request, puts the merchant in the
+/// extensions), the per-merchant rate limit, the idempotency layer (keyed `POST`s), and a panic
+/// catcher so that a panicking handler still releases its idempotency key.
+fn protected(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     if state.config.sandbox {
         router = router.route(
@@ -45,10 +78,6 @@ pub fn router(state: AppState) -> Router {
         );
     }
     router
-        .route("/api/health", get(service::health))
-        .route("/metrics", get(crate::metrics::endpoint))
-        .route("/openapi.json", get(crate::openapi::endpoint))
-        .route("/api/v1/merchant/token/grant", post(token::grant))
         .route(
             "/api/v1/customers",
             post(customers::create).get(customers::list),
@@ -84,19 +113,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
                 .get(files::list),
         )
-        .route("/api/v1/files/{file_id}/content", get(files::content))
-        .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
-        })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(from_fn_with_state(state.clone(), crate::idempotency::layer))
-        .layer(from_fn_with_state(state.clone(), crate::ratelimit::layer))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        .route_layer(CatchPanicLayer::custom(panic_response))
+        .route_layer(from_fn_with_state(state.clone(), crate::idempotency::layer))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::api_layer,
         ))
-        .layer(from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .route_layer(from_fn_with_state(state.clone(), crate::auth::require))
 }

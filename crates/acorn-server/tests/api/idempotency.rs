@@ -259,7 +259,8 @@ on_both!(
         // Two tokens in the merchant's bucket (the grant made at start-up is limited per IP).
         let a = app.list_customers("").await;
         assert_eq!(a.status, 200);
-        assert_eq!(a.header("x-ratelimit-limit"), Some("2"));
+        // The limit is the rate per second (0.5), not the burst (2).
+        assert_eq!(a.header("x-ratelimit-limit"), Some("0.5"));
         assert_eq!(a.header("x-ratelimit-remaining"), Some("1"));
         assert!(a.header("x-ratelimit-reset").is_some());
         assert_eq!(app.list_customers("").await.status, 200);
