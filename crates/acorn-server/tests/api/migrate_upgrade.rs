@@ -1,7 +1,9 @@
 //! Databases made by the pre-sqlx migrator (versions in `schema_migrations`) upgrade in place
-//! on first start and keep their data.
+//! on first start and keep their data; opening a store that cannot be reached fails at once
+//! and says why.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use acorn_server::store::Store;
 use serde_json::Value;
@@ -285,4 +287,55 @@ async fn several_processes_upgrade_one_postgres_database_at_once() {
     let rows = recorded(&db.url, "postgres").await;
     let adopted: Vec<i64> = rows.iter().filter(|r| r.3 == -1).map(|r| r.0).collect();
     assert_eq!(adopted, [1, 2], "{rows:?}");
+}
+
+/// The whole cause chain, as the server logs it.
+async fn open_error(url: &str) -> String {
+    let started = Instant::now();
+    let err = Store::open(url).await.expect_err("must fail");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    format!("{err:#}")
+}
+
+#[tokio::test]
+async fn refused_postgres_connection_fails_fast_naming_the_server() {
+    let msg = open_error("postgres://postgres:hunter2@127.0.0.1:1/x").await;
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+    assert!(msg.contains("postgres@127.0.0.1:1/x"), "{msg}");
+    assert!(
+        !msg.contains("hunter2"),
+        "the password must never be shown: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_path_that_cannot_be_opened_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Under a regular file: the directory cannot be created, even by root.
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let path = blocker.join("acorn.db");
+    let msg = open_error(&format!("sqlite://{}", path.display())).await;
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    // A directory where the file should be.
+    let path = dir.path().join("a-dir");
+    std::fs::create_dir(&path).unwrap();
+    let msg = open_error(&format!("sqlite://{}", path.display())).await;
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("unable to open database file"), "{msg}");
+}
+
+#[tokio::test]
+async fn missing_sqlite_directory_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new").join("deeper").join("acorn.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(path.exists());
 }
