@@ -1,98 +1,140 @@
-//! A small embedded migrator: each engine's numbered SQL files, applied once, in order, each in
-//! its own transaction, recorded in `schema_migrations`.
+//! Schema migrations: each engine's SQL files under `migrations/<engine>/`
+//! (`<VERSION>_<DESCRIPTION>.sql`), embedded with `sqlx::migrate!` and applied on start by
+//! sqlx's migrator, which checksums every file and records it in `_sqlx_migrations`.
+//!
+//! Databases made before the switch to sqlx recorded their versions in `schema_migrations`
+//! after applying the very same files. On their first start those versions are *adopted*:
+//! recorded in `_sqlx_migrations` with the checksums of the embedded files, after which sqlx
+//! applies whatever is missing (a half-way database gets only the rest). The old table is kept
+//! as it was, frozen: nothing reads or writes it once `_sqlx_migrations` exists.
+//!
+//! The whole run — adoption and sqlx's migrations, each of those a savepoint — is one
+//! transaction that holds the database's write lock first (SQLite: `BEGIN IMMEDIATE`;
+//! PostgreSQL: the advisory lock the old migrator took, so old and new binaries also exclude
+//! each other). Processes that start together therefore migrate one at a time, and the later
+//! ones find nothing left to do. (A future `-- no-transaction` migration would need this
+//! changed.)
 
 use anyhow::Context;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::{AnyConnection, Connection};
 
 use super::{Dialect, Store};
 
-struct Migration {
-    version: i64,
-    sql: &'static str,
-}
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// Every migration, by version and file name; each engine has its own file of that name.
-macro_rules! migrations {
-    ($($version:literal => $file:literal),* $(,)?) => {
-        const SQLITE: &[Migration] = &[$(Migration {
-            version: $version,
-            sql: include_str!(concat!("../../migrations/sqlite/", $file)),
-        }),*];
-        const POSTGRES: &[Migration] = &[$(Migration {
-            version: $version,
-            sql: include_str!(concat!("../../migrations/postgres/", $file)),
-        }),*];
-    };
-}
+/// The PostgreSQL advisory lock key of the pre-sqlx migrator.
+const LOCK_KEY: i64 = 7236010;
 
-migrations! {
-    1 => "0001_init.sql",
-    2 => "0002_registrations.sql",
-    3 => "0003_files.sql",
-    4 => "0004_sync_ledger.sql",
-    5 => "0005_idempotency.sql",
-}
-
+/// Applies every pending migration (adopting an old migrator's record first).
 pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
-    let migrations = match store.dialect {
-        Dialect::Sqlite => SQLITE,
-        Dialect::Postgres => POSTGRES,
+    let migrator = match store.dialect {
+        Dialect::Sqlite => &SQLITE,
+        Dialect::Postgres => &POSTGRES,
     };
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&store.write)
-        .await?;
-    for m in migrations {
-        let mut tx = store.begin().await?;
-        if store.dialect == Dialect::Postgres {
-            // Several processes may start together; one migrates, the others wait and skip.
-            sqlx::query("SELECT pg_advisory_xact_lock(7236010)")
+    let mut conn = store.write.acquire().await?;
+    let result = run_locked(&mut conn, store.dialect, migrator).await;
+    if result.is_err() {
+        // sqlx's PostgreSQL migrator holds a session-level lock until it finishes; a failed run
+        // may still hold it, so this connection must not go back to the pool.
+        let _ = conn.close().await;
+    }
+    result
+}
+
+async fn run_locked(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    migrator: &Migrator,
+) -> anyhow::Result<()> {
+    let mut tx = match dialect {
+        Dialect::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+        Dialect::Postgres => {
+            let mut tx = conn.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LOCK_KEY)
                 .execute(&mut *tx)
                 .await?;
+            tx
         }
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(m.version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if done.is_some() {
-            continue;
+    };
+    adopt_old_record(&mut tx, dialect, migrator)
+        .await
+        .context("adopting the versions recorded by the old migrator (schema_migrations)")?;
+    tx.ensure_migrations_table().await?;
+    let before = tx.list_applied_migrations().await?;
+    migrator.run(&mut *tx).await?;
+    tx.commit().await?;
+    for m in migrator.iter() {
+        if !before.iter().any(|applied| applied.version == m.version) {
+            tracing::info!(version = m.version, description = %m.description, "applied database migration");
         }
-        for statement in split_statements(m.sql) {
-            sqlx::query(statement)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("migration {} failed at: {statement}", m.version))?;
-        }
-        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-            .bind(m.version)
-            .bind(super::now_micros())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(version = m.version, "applied database migration");
     }
     Ok(())
 }
 
-/// Splits a migration file into statements: `;` at the end of a line ends one; `--` comment
-/// lines are dropped.
-fn split_statements(sql: &str) -> Vec<&str> {
-    sql.split(";\n")
-        .map(str::trim)
-        .filter(|s| {
-            s.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
-        })
-        .collect()
+/// When the old migrator's `schema_migrations` exists and sqlx's table does not, records the
+/// versions it lists in `_sqlx_migrations` (it applied the same files, so the embedded
+/// checksums are theirs). Inside the run's lock; the insert also tolerates existing rows.
+async fn adopt_old_record(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    migrator: &Migrator,
+) -> anyhow::Result<()> {
+    if !table_exists(conn, dialect, "schema_migrations").await?
+        || table_exists(conn, dialect, "_sqlx_migrations").await?
+    {
+        return Ok(());
+    }
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    conn.ensure_migrations_table().await?;
+    for version in versions {
+        let m = migrator
+            .iter()
+            .find(|m| m.version == version && !m.migration_type.is_down_migration())
+            .with_context(|| {
+                format!(
+                    "the database records migration {version}, which this build does not have \
+                     (was it made by a newer Acorn?)"
+                )
+            })?;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES ($1, $2, TRUE, $3, -1) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(m.version)
+        .bind(m.description.as_ref())
+        .bind(m.checksum.as_ref())
+        .execute(&mut *conn)
+        .await?;
+        tracing::info!(
+            version,
+            "recorded a migration applied by the old migrator in _sqlx_migrations"
+        );
+    }
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn splits_on_line_ending_semicolons() {
-        let parts = super::split_statements(
-            "-- c\nCREATE TABLE a (x INT);\n\nCREATE INDEX i ON a (x);\n-- end\n",
-        );
-        assert_eq!(parts.len(), 2);
-        assert!(parts[1].ends_with("(x)"));
-    }
+async fn table_exists(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    table: &str,
+) -> Result<bool, sqlx::Error> {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        // Unqualified names (both migrators use them) are created in `current_schema()`.
+        Dialect::Postgres => {
+            "SELECT COUNT(*) FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = $1"
+        }
+    };
+    let count: i64 = sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(count > 0)
 }

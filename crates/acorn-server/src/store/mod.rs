@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 
 pub use customer_list::{ListPage, ListQuery, Page, RegistrationFilter};
 pub use customers::UpdateOutcome;
@@ -116,27 +117,15 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file if missing,
-    /// and runs the migrations.
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file (and its
+    /// directory) if missing, and runs the migrations. A database that cannot be reached fails
+    /// at once, naming the cause and the file or server (never the password).
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let store = if url.starts_with("sqlite:") {
             Self::open_sqlite(url).await?
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await
-                .context("connecting to PostgreSQL")?;
-            Store {
-                dialect: Dialect::Postgres,
-                write: pool.clone(),
-                read: pool,
-                job_notify: Default::default(),
-                known_merchants: Default::default(),
-                combiner: None,
-            }
+            Self::open_postgres(url).await?
         } else {
             anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
         };
@@ -146,6 +135,33 @@ impl Store {
         Ok(store)
     }
 
+    async fn open_postgres(url: &str) -> anyhow::Result<Self> {
+        let server = postgres_target(url);
+        // One direct connection first: the pool would retry a refused connection until its
+        // acquire timeout and then report only "pool timed out".
+        let first = tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(url))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within 10 s"))
+            .and_then(|r| r.map_err(flatten))
+            .with_context(|| format!("connecting to PostgreSQL at {server}"))?;
+        let _ = first.close().await;
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(flatten)
+            .with_context(|| format!("connecting to PostgreSQL at {server}"))?;
+        Ok(Store {
+            dialect: Dialect::Postgres,
+            write: pool.clone(),
+            read: pool,
+            job_notify: Default::default(),
+            known_merchants: Default::default(),
+            combiner: None,
+        })
+    }
+
     async fn open_sqlite(url: &str) -> anyhow::Result<Self> {
         // `mode=rwc` creates the file on first start.
         let url = if url.contains('?') {
@@ -153,19 +169,36 @@ impl Store {
         } else {
             format!("{url}?mode=rwc")
         };
-        let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
+        let parsing = || format!("parsing the SQLite URL {url}");
+        let options = AnyConnectOptions::from_str(&url).with_context(parsing)?;
+        let path = SqliteConnectOptions::from_str(&url)
+            .with_context(parsing)?
+            .get_filename()
+            .to_owned();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "creating the directory {} of the SQLite database {}",
+                    dir.display(),
+                    path.display()
+                )
+            })?;
+        }
+        let opening = || format!("opening the SQLite database {}", path.display());
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .after_connect(sqlite_setup)
             .connect_with(options.clone())
             .await
-            .context("opening the SQLite database")?;
+            .map_err(flatten)
+            .with_context(opening)?;
         let read = AnyPoolOptions::new()
             .max_connections(4)
             .after_connect(sqlite_setup)
             .connect_with(options)
             .await
-            .context("opening the SQLite database for reading")?;
+            .map_err(flatten)
+            .with_context(opening)?;
         Ok(Store {
             dialect: Dialect::Sqlite,
             combiner: Some(combine::Combiner::start(write.clone())),
@@ -243,6 +276,41 @@ fn sqlite_setup(
         .await?;
         Ok(())
     })
+}
+
+/// A sqlx error as one message: its `Display` already ends with its source's, which the
+/// cause chain would print a second time.
+fn flatten(e: sqlx::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// `user@host:port/database` of a PostgreSQL URL, for messages: never the password.
+fn postgres_target(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return "(unparsable URL)".to_owned();
+    };
+    let param = |name: &str| {
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let host = param("host")
+        .or_else(|| {
+            parsed
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".to_owned());
+    let port = param("port")
+        .or_else(|| parsed.port().map(|p| p.to_string()))
+        .unwrap_or_else(|| "5432".to_owned());
+    let user = match parsed.username() {
+        "" => String::new(),
+        user => format!("{user}@"),
+    };
+    format!("{user}{host}:{port}{}", parsed.path())
 }
 
 /// Microseconds since the Unix epoch, the unit of every stored time.

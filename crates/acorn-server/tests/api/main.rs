@@ -14,6 +14,7 @@ mod customers_update;
 mod errors;
 mod files;
 mod idempotency;
+mod migrate_upgrade;
 mod registrations;
 mod store_plans;
 mod sync_balances;
