@@ -145,7 +145,6 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let path = req.uri().path().to_owned();
     let Some(raw) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
@@ -160,67 +159,89 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(&AuthMerchant(merchant)) = req.extensions().get::<AuthMerchant>() else {
         return next.run(req).await;
     };
+    let req = match claim(&state, merchant, key, req).await {
+        Ok(req) => req,
+        Err(answer) => return answer,
+    };
+    let Some(claim) = req.extensions().get::<KeyClaim>().cloned() else {
+        return next.run(req).await;
+    };
+    finish(&state, &claim, next.run(req).await).await
+}
+
+/// Reads the body, fingerprints it and claims the key: the request to run (carrying its
+/// [`KeyClaim`] and its body again), or the answer when it must not run (a replay, a
+/// mismatch, a duplicate in flight).
+async fn claim(
+    state: &AppState,
+    merchant: acorn_types::MerchantId,
+    key: String,
+    req: Request,
+) -> Result<Request, Response> {
+    let path = req.uri().path().to_owned();
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let limit = if content_type
+    let multipart = content_type
         .as_deref()
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"))
-    {
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/"));
+    let limit = if multipart {
         MULTIPART_LIMIT
     } else {
         JSON_LIMIT
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return ApiError::payload_too_large("request body is too large").into_response();
+        return Err(ApiError::payload_too_large("request body is too large").into_response());
     };
     let fp = fingerprint(content_type.as_deref(), &bytes);
     let config = &state.config;
-    let lease =
-        i64::try_from((config.request_timeout + std::time::Duration::from_secs(30)).as_micros())
-            .unwrap_or(i64::MAX / 4);
-    let retention = i64::try_from(config.idempotency_retention.as_micros()).unwrap_or(i64::MAX / 4);
-    let claim = KeyRequest {
+    let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
+    let lease = micros(config.request_timeout + std::time::Duration::from_secs(30));
+    let retention = micros(config.idempotency_retention);
+    let request = KeyRequest {
         merchant,
         key: &key,
         method: "POST",
         route: &path,
         fingerprint: &fp,
     };
-    match state
+    let found = state
         .store
-        .claim_idempotency_key(&claim, now_micros(), lease, retention)
-        .await
-    {
-        Err(e) => return ApiError::from(e).into_response(),
-        Ok(Claim::Replay { status, body }) => return replay(status, body),
-        Ok(Claim::Mismatch) => {
-            return ApiError::validation(vec![FailureReason::new(
-                ReasonCode::IdempotencyMismatch,
-                "this Idempotency-Key was already used with a different request (route or body)",
-                &["Idempotency-Key"],
-            )])
-            .into_response()
+        .claim_idempotency_key(&request, now_micros(), lease, retention)
+        .await;
+    match found {
+        Err(e) => Err(ApiError::from(e).into_response()),
+        Ok(Claim::Replay { status, body }) => Err(replay(status, body)),
+        Ok(Claim::Mismatch) => Err(ApiError::validation(vec![FailureReason::new(
+            ReasonCode::IdempotencyMismatch,
+            "this Idempotency-Key was already used with a different request (route or body)",
+            &["Idempotency-Key"],
+        )])
+        .into_response()),
+        Ok(Claim::InFlight) => Err(ApiError::conflict(
+            "a request with this Idempotency-Key is still being processed; retry later",
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+        .into_response()),
+        Ok(Claim::Owned) => {
+            let mut req = Request::from_parts(parts, Body::from(bytes));
+            req.extensions_mut().insert(KeyClaim::new(merchant, key));
+            Ok(req)
         }
-        Ok(Claim::InFlight) => {
-            return ApiError::conflict(
-                "a request with this Idempotency-Key is still being processed; retry later",
-            )
-            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
-            .into_response()
-        }
-        Ok(Claim::Owned) => {}
     }
-    let claim = KeyClaim::new(merchant, key.clone());
-    let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(claim.clone());
-    let response = next.run(req).await;
+}
+
+/// After the request ran: a server error releases the key (the client may retry); an answer
+/// the change's transaction did not record (a refusal, or a request that changed nothing) is
+/// stored now.
+async fn finish(state: &AppState, claim: &KeyClaim, response: Response) -> Response {
     let status = response.status();
+    let (merchant, key) = (claim.merchant(), claim.key());
     if status.is_server_error() {
-        if let Err(e) = state.store.release_idempotency_key(merchant, &key).await {
+        if let Err(e) = state.store.release_idempotency_key(merchant, key).await {
             tracing::warn!(
                 error = format!("{e:#}"),
                 "could not release an idempotency key"
@@ -238,7 +259,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let text = String::from_utf8_lossy(&bytes);
     if let Err(e) = state
         .store
-        .complete_idempotency_key(merchant, &key, status.as_u16(), &text)
+        .complete_idempotency_key(merchant, key, status.as_u16(), &text)
         .await
     {
         tracing::warn!(

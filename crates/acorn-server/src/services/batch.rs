@@ -112,7 +112,10 @@ fn key_state(row: &KeyRow, first_fp: &HashMap<String, String>, now: i64) -> KeyS
     } else if row.status == "completed" {
         KeyState::Done {
             same,
-            status: row.response_status.unwrap_or(200),
+            status: row
+                .response_status
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(200),
             body: row.response_body.clone().unwrap_or_default(),
         }
     } else if row.locked_until > now {

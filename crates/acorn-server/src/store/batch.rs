@@ -28,7 +28,7 @@ pub struct KeyTimes {
 }
 
 /// A stored key as the batch reads it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
     pub key: String,
     pub method: String,
@@ -36,7 +36,7 @@ pub struct KeyRow {
     pub fingerprint: String,
     /// `in_flight` or `completed`.
     pub status: String,
-    pub response_status: Option<u16>,
+    pub response_status: Option<i64>,
     pub response_body: Option<String>,
     pub locked_until: i64,
     pub expires_at: i64,
@@ -56,7 +56,7 @@ pub(crate) async fn claim_keys(
 ) -> Result<Vec<String>, StoreError> {
     let mut sql = key_rows(merchant, route, claims, times, now);
     sql.push(" ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key");
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(conn).await?;
     rows.iter()
         .map(|row| Ok(row.try_get::<String, _>("key")?))
@@ -78,25 +78,8 @@ pub(crate) async fn read_keys(
         .push(" AND key IN ")
         .bind_list(keys);
     sql.push(suffix);
-    let (text, args) = sql.into_parts();
-    let rows = sqlx::query_with(&text, args).fetch_all(conn).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(KeyRow {
-            key: row.try_get("key")?,
-            method: row.try_get("method")?,
-            route: row.try_get("route")?,
-            fingerprint: row.try_get("fingerprint")?,
-            status: row.try_get("status")?,
-            response_status: row
-                .try_get::<Option<i64>, _>("response_status")?
-                .and_then(|s| u16::try_from(s).ok()),
-            response_body: row.try_get("response_body")?,
-            locked_until: row.try_get("locked_until")?,
-            expires_at: row.try_get("expires_at")?,
-        });
-    }
-    Ok(out)
+    let (text, args) = sql.into_parts()?;
+    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
 }
 
 /// Stores the answers of finished keys (taking over rows that were expired or abandoned).
@@ -119,7 +102,7 @@ pub(crate) async fn complete_keys(
          locked_until = excluded.locked_until, created_at = excluded.created_at, \
          expires_at = excluded.expires_at",
     );
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }

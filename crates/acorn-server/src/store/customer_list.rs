@@ -159,11 +159,11 @@ impl Store {
         merchant: MerchantId,
         q: &ListQuery,
     ) -> Result<ListPage, StoreError> {
-        let (text, args) = Self::count_sql(merchant, q).into_parts();
+        let (text, args) = Self::count_sql(merchant, q).into_parts()?;
         let count: i64 = sqlx::query_scalar_with(&text, args)
             .fetch_one(&self.read)
             .await?;
-        let (text, args) = Self::page_sql(merchant, q).into_parts();
+        let (text, args) = Self::page_sql(merchant, q).into_parts()?;
         let mut conn = self.read.acquire().await?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
         let mut customers = rows
@@ -196,7 +196,7 @@ impl Store {
                 Dialect::Postgres => "EXPLAIN ",
             };
             let text = format!("{prefix}{}", sql.text());
-            let (_, args) = sql.into_parts();
+            let (_, args) = sql.into_parts()?;
             let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
             for row in rows {
                 let line: String = match self.dialect {

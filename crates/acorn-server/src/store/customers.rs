@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 use acorn_types::customer::{FieldKind, FieldSpec, WRITABLE_FIELDS};
 use acorn_types::{Customer, CustomerId, CustomerPatch, CustomerStatus, MerchantId};
 use anyhow::Context;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow};
 
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
@@ -62,62 +62,111 @@ fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
     };
 }
 
+/// A customer row as stored: every column of [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: String,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company_name: Option<String>,
+    document_number: Option<String>,
+    document_type: Option<String>,
+    dob: Option<String>,
+    phone_country_code: Option<String>,
+    phone_area_code: Option<String>,
+    phone_number: Option<String>,
+    country_code: Option<String>,
+    gender: Option<String>,
+    house_number: Option<String>,
+    street_number: Option<String>,
+    street_name: Option<String>,
+    neighborhood: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    subdivision: Option<String>,
+    mother_name: Option<String>,
+    owner_legal_name: Option<String>,
+    owner_document_number: Option<String>,
+    owner_document_type: Option<String>,
+    company_start_date: Option<String>,
+    social_name: Option<String>,
+    tax_id: Option<String>,
+    monthly_net_income: Option<f64>,
+    additional_info: Option<String>,
+    status: String,
+    customer_wallet: Option<String>,
+    trading_wallet: Option<String>,
+    account_type: Option<String>,
+    synced: Option<i64>,
+    synced_at: Option<i64>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = anyhow::Error;
+
+    fn try_from(r: CustomerRow) -> anyhow::Result<Customer> {
+        let id = format!("{}{}", CustomerId::PREFIX, r.id);
+        let additional_info = r
+            .additional_info
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .context("stored additional_info")?;
+        let status = CustomerStatus::parse(&r.status)
+            .map_err(|e| anyhow::anyhow!("stored customer status: {e}"))?;
+        Ok(Customer {
+            customer_id: id.clone(),
+            id,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            company_name: r.company_name,
+            document_number: r.document_number,
+            document_type: r.document_type,
+            dob: r.dob,
+            phone_country_code: r.phone_country_code,
+            phone_area_code: r.phone_area_code,
+            phone_number: r.phone_number,
+            country_code: r.country_code,
+            gender: r.gender,
+            house_number: r.house_number,
+            street_number: r.street_number,
+            street_name: r.street_name,
+            neighborhood: r.neighborhood,
+            postal_code: r.postal_code,
+            city: r.city,
+            state: r.state,
+            subdivision: r.subdivision,
+            mother_name: r.mother_name,
+            owner_legal_name: r.owner_legal_name,
+            owner_document_number: r.owner_document_number,
+            owner_document_type: r.owner_document_type,
+            company_start_date: r.company_start_date,
+            social_name: r.social_name,
+            tax_id: r.tax_id,
+            monthly_net_income: r.monthly_net_income,
+            status,
+            customer_wallet: r.customer_wallet,
+            trading_wallet: r.trading_wallet,
+            account_type: r.account_type,
+            additional_info,
+            platforms: vec![],
+            synced: r.synced.map(|s| s != 0),
+            synced_at: r.synced_at.map(format_time),
+            version: r.version,
+            created_at: format_time(r.created_at),
+            updated_at: format_time(r.updated_at),
+        })
+    }
+}
+
+/// Decodes a customer row (without its platforms).
 pub(crate) fn customer_from_row(row: &AnyRow) -> anyhow::Result<Customer> {
-    let mut m = Map::new();
-    let id = format!("{}{}", CustomerId::PREFIX, row.try_get::<String, _>("id")?);
-    m.insert("id".into(), Value::String(id.clone()));
-    m.insert("customer_id".into(), Value::String(id));
-    for spec in WRITABLE_FIELDS {
-        let v = match spec.kind {
-            FieldKind::Number => row.try_get::<Option<f64>, _>(spec.name)?.map(Value::from),
-            FieldKind::Object => row
-                .try_get::<Option<String>, _>(spec.name)?
-                .map(|s| serde_json::from_str(&s))
-                .transpose()
-                .context("stored additional_info")?,
-            _ => row
-                .try_get::<Option<String>, _>(spec.name)?
-                .map(Value::String),
-        };
-        m.insert(spec.name.into(), v.unwrap_or(Value::Null));
-    }
-    for col in [
-        "status",
-        "customer_wallet",
-        "trading_wallet",
-        "account_type",
-    ] {
-        m.insert(
-            col.into(),
-            row.try_get::<Option<String>, _>(col)?
-                .map(Value::String)
-                .unwrap_or(Value::Null),
-        );
-    }
-    let synced = row.try_get::<Option<i64>, _>("synced")?.map(|s| s != 0);
-    m.insert(
-        "synced".into(),
-        synced.map(Value::Bool).unwrap_or(Value::Null),
-    );
-    let synced_at = row.try_get::<Option<i64>, _>("synced_at")?.map(format_time);
-    m.insert(
-        "synced_at".into(),
-        synced_at.map(Value::String).unwrap_or(Value::Null),
-    );
-    m.insert(
-        "version".into(),
-        Value::from(row.try_get::<i64, _>("version")?),
-    );
-    m.insert(
-        "created_at".into(),
-        Value::String(format_time(row.try_get("created_at")?)),
-    );
-    m.insert(
-        "updated_at".into(),
-        Value::String(format_time(row.try_get("updated_at")?)),
-    );
-    m.insert("platforms".into(), Value::Array(vec![]));
-    serde_json::from_value(Value::Object(m)).context("decoding a stored customer")
+    Customer::try_from(CustomerRow::from_row(row)?)
 }
 
 /// The counter keys a customer contributes to (see `customer_counts`).
@@ -184,7 +233,7 @@ pub(crate) async fn apply_counts(
         sql.push(", ").bind(slot).push(", ").bind(d).push(")");
     }
     sql.push(" ON CONFLICT (merchant_id, dim, value, slot) DO UPDATE SET n = customer_counts.n + excluded.n");
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }
@@ -249,7 +298,7 @@ pub(crate) async fn insert_customer(
     now: i64,
 ) -> Result<Customer, StoreError> {
     let (_, sql) = insert_customer_sql(merchant, patch, now, false)?;
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args)
         .fetch_all(conn)
         .await
@@ -291,7 +340,7 @@ pub(crate) async fn update_fields(
         .bind(mer(merchant))
         .push(" AND id = ")
         .bind(bare(id));
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args)
         .execute(conn)
         .await
@@ -311,7 +360,7 @@ pub(crate) async fn insert_new_customer(
     events: &mut Vec<CustomerEvent>,
 ) -> Result<Option<Customer>, StoreError> {
     let (id, sql) = insert_customer_sql(merchant, patch, now, true)?;
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
     let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
         return Ok(None);

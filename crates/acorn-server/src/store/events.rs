@@ -65,7 +65,7 @@ pub(crate) async fn insert_customer_events(
         sql.bind(row.data.clone()).push(", ");
         sql.bind(row.at).push(")");
     }
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }
@@ -92,7 +92,7 @@ impl super::Store {
             sql.push(" AND event IN ").bind_list(names);
         }
         sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
-        let (text, args) = sql.into_parts();
+        let (text, args) = sql.into_parts()?;
         let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {

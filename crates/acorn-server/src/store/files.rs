@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use acorn_types::{CustomerId, FileId, FileType, MerchantId};
 use anyhow::Context;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::sql::Sql;
 use super::{Store, StoreError};
@@ -46,17 +46,28 @@ fn uuid_text(id: uuid::Uuid) -> String {
     id.to_string()
 }
 
+/// A file row as stored.
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    id: String,
+    file_type: String,
+    name: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    created_at: i64,
+}
+
 fn file_from_row(row: &AnyRow) -> anyhow::Result<StoredFile> {
-    let id: String = row.try_get("id")?;
-    let file_type: String = row.try_get("file_type")?;
+    let r = FileRow::from_row(row)?;
     Ok(StoredFile {
-        id: FileId::parse(&id).context("stored file id")?,
-        file_type: FileType::parse(&file_type).context("stored file type")?,
-        name: row.try_get("name")?,
-        content_type: row.try_get("content_type")?,
-        size: u64::try_from(row.try_get::<i64, _>("size")?).context("stored file size")?,
-        sha256: row.try_get("sha256")?,
-        created_at: row.try_get("created_at")?,
+        id: FileId::parse(&r.id).context("stored file id")?,
+        file_type: FileType::parse(&r.file_type).context("stored file type")?,
+        name: r.name,
+        content_type: r.content_type,
+        size: u64::try_from(r.size).context("stored file size")?,
+        sha256: r.sha256,
+        created_at: r.created_at,
     })
 }
 
@@ -83,7 +94,7 @@ pub(crate) async fn insert_file_rows(
         sql.bind(f.sha256.clone()).push(", ");
         sql.bind(f.created_at).push(")");
     }
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }
@@ -137,7 +148,7 @@ impl Store {
         let texts: Vec<String> = ids.iter().map(|id| uuid_text(id.uuid())).collect();
         let mut sql = Sql::new("SELECT id FROM files WHERE id IN ");
         sql.bind_list(&texts);
-        let (text, args) = sql.into_parts();
+        let (text, args) = sql.into_parts()?;
         let found: Vec<String> = sqlx::query_scalar_with(&text, args)
             .fetch_all(&self.read)
             .await?;

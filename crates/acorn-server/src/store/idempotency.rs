@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use acorn_types::{ApiResponse, MerchantId};
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{Store, StoreError};
 
@@ -98,6 +98,18 @@ pub async fn record<T: Serialize>(
     }
 }
 
+/// A stored key, as a claim compares it.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredKey {
+    method: String,
+    route: String,
+    fingerprint: String,
+    status: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    locked_until: i64,
+}
+
 /// What a claim found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -158,7 +170,7 @@ impl Store {
         if inserted == 1 {
             return Ok(Claim::Owned);
         }
-        let row = sqlx::query(
+        let row: Option<StoredKey> = sqlx::query_as(
             "SELECT method, route, fingerprint, status, response_status, response_body, locked_until \
              FROM idempotency_keys WHERE merchant_id = $1 AND key = $2",
         )
@@ -170,35 +182,36 @@ impl Store {
             // Purged between the two statements: the key is free again.
             return Box::pin(self.claim_idempotency_key(req, now, lease, retention)).await;
         };
-        let same = row.try_get::<String, _>("method")? == req.method
-            && row.try_get::<String, _>("route")? == req.route
-            && row.try_get::<String, _>("fingerprint")? == req.fingerprint;
-        if !same {
+        if row.method != req.method || row.route != req.route || row.fingerprint != req.fingerprint
+        {
             return Ok(Claim::Mismatch);
         }
-        if row.try_get::<String, _>("status")? == "completed" {
+        if row.status == "completed" {
             return Ok(Claim::Replay {
-                status: u16::try_from(
-                    row.try_get::<Option<i64>, _>("response_status")?
-                        .unwrap_or(200),
-                )
-                .unwrap_or(200),
-                body: row
-                    .try_get::<Option<String>, _>("response_body")?
-                    .unwrap_or_default(),
+                status: u16::try_from(row.response_status.unwrap_or(200)).unwrap_or(200),
+                body: row.response_body.unwrap_or_default(),
             });
         }
-        if row.try_get::<i64, _>("locked_until")? > now {
+        if row.locked_until > now {
             return Ok(Claim::InFlight);
         }
-        // The process that claimed it died before finishing: take the key over, unless another
-        // retry just did.
+        self.take_over(req, now, lease).await
+    }
+
+    /// Takes over a key whose claiming process died before finishing, unless another retry
+    /// just did.
+    async fn take_over(
+        &self,
+        req: &KeyRequest<'_>,
+        now: i64,
+        lease: i64,
+    ) -> Result<Claim, StoreError> {
         let taken = sqlx::query(
             "UPDATE idempotency_keys SET locked_until = $1 WHERE merchant_id = $2 AND key = $3 \
              AND status = 'in_flight' AND locked_until <= $4",
         )
         .bind(now + lease)
-        .bind(merchant)
+        .bind(req.merchant.uuid().to_string())
         .bind(req.key.to_owned())
         .bind(now)
         .execute(&self.write)

@@ -7,7 +7,7 @@
 
 use acorn_types::MerchantId;
 use serde_json::Value;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{Dialect, Store, StoreError};
 
@@ -24,6 +24,32 @@ pub struct Job {
     pub payload: Value,
     /// Claims so far, including this one.
     pub attempts: i64,
+}
+
+/// A claimed job's row.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    kind: String,
+    merchant_id: String,
+    payload: String,
+    attempts: i64,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(r: JobRow) -> Result<Self, StoreError> {
+        Ok(Job {
+            id: r.id,
+            kind: r.kind,
+            merchant: MerchantId::parse(&r.merchant_id)
+                .map_err(|e| anyhow::anyhow!("job merchant: {e}"))?,
+            payload: serde_json::from_str(&r.payload)
+                .map_err(|e| anyhow::anyhow!("job payload: {e}"))?,
+            attempts: r.attempts,
+        })
+    }
 }
 
 /// Adds a job due at `run_at` (microseconds).
@@ -89,29 +115,14 @@ impl Store {
              RETURNING id, kind, merchant_id, payload, attempts"
         );
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(&text)
+        let rows: Vec<JobRow> = sqlx::query_as(&text)
             .bind(now + lease_micros)
             .bind(now)
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                let merchant: String = r.try_get("merchant_id")?;
-                let payload: String = r.try_get("payload")?;
-                Ok(Job {
-                    id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    merchant: MerchantId::parse(&merchant)
-                        .map_err(|e| anyhow::anyhow!("job merchant: {e}"))?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| anyhow::anyhow!("job payload: {e}"))?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect::<Result<Vec<_>, anyhow::Error>>()
-            .map_err(StoreError::from)
+        rows.into_iter().map(Job::try_from).collect()
     }
 
     /// Releases a failed job to run again at `run_at`, keeping the error.

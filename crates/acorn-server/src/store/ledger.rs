@@ -55,7 +55,7 @@ impl Store {
         );
         sql.bind_list(&ids)
             .push(" GROUP BY registration_id, currency, bucket");
-        let (text, args) = sql.into_parts();
+        let (text, args) = sql.into_parts()?;
         for row in sqlx::query_with(&text, args).fetch_all(&self.read).await? {
             let reg: String = row.try_get("registration_id")?;
             let reg = RegistrationId::parse(&reg).map_err(|e| anyhow::anyhow!("{e}"))?;

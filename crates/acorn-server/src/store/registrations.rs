@@ -9,7 +9,7 @@ use acorn_types::{
 use anyhow::Context;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::sql::Sql;
 use super::{format_time, Store, StoreError};
@@ -27,8 +27,31 @@ pub struct RegistrationKey {
     pub role: TargetRole,
 }
 
-fn json_col(row: &AnyRow, col: &str) -> anyhow::Result<Option<Value>> {
-    row.try_get::<Option<String>, _>(col)?
+/// A registration row as stored: every column of [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct RegistrationRow {
+    id: String,
+    customer_id: String,
+    provider: String,
+    target_role: String,
+    status: String,
+    provider_customer_id: Option<String>,
+    provider_data: Option<String>,
+    provider_response: Option<String>,
+    rejection_reason: Option<String>,
+    readiness: Option<String>,
+    failure_reasons: Option<String>,
+    changes: Option<String>,
+    action_required: i64,
+    documents: String,
+    manual_review: i64,
+    missing_fields: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn json_col(value: Option<String>, col: &str) -> anyhow::Result<Option<Value>> {
+    value
         .map(|s| serde_json::from_str(&s))
         .transpose()
         .with_context(|| format!("stored registration {col}"))
@@ -40,40 +63,32 @@ fn parse<T>(r: Result<T, acorn_types::UnknownValue>) -> anyhow::Result<T> {
 
 /// Decodes a row into (bare customer id, registration).
 fn from_row(row: &AnyRow) -> anyhow::Result<(String, Registration)> {
-    let provider_data = match json_col(row, "provider_data")? {
+    let r = RegistrationRow::from_row(row)?;
+    let provider_data = match json_col(r.provider_data, "provider_data")? {
         Some(Value::Object(m)) => Some(m),
         _ => None,
     };
-    let missing: Vec<String> =
-        serde_json::from_value(json_col(row, "missing_fields")?.unwrap_or(json!([])))?;
+    let missing = json_col(r.missing_fields, "missing_fields")?.unwrap_or(json!([]));
     let reg = Registration {
-        id: format!(
-            "{}{}",
-            RegistrationId::PREFIX,
-            row.try_get::<String, _>("id")?
-        ),
-        provider: parse(Provider::parse(&row.try_get::<String, _>("provider")?))?,
-        target_role: parse(TargetRole::parse(&row.try_get::<String, _>("target_role")?))?,
-        status: parse(RegistrationStatus::parse(
-            &row.try_get::<String, _>("status")?,
-        ))?,
-        provider_customer_id: row.try_get("provider_customer_id")?,
+        id: format!("{}{}", RegistrationId::PREFIX, r.id),
+        provider: parse(Provider::parse(&r.provider))?,
+        target_role: parse(TargetRole::parse(&r.target_role))?,
+        status: parse(RegistrationStatus::parse(&r.status))?,
+        provider_customer_id: r.provider_customer_id,
         provider_data,
-        provider_response: json_col(row, "provider_response")?,
-        rejection_reason: row.try_get("rejection_reason")?,
-        readiness: json_col(row, "readiness")?,
-        failure_reasons: json_col(row, "failure_reasons")?,
-        changes: json_col(row, "changes")?,
-        action_required: row.try_get::<i64, _>("action_required")? != 0,
-        documents: parse(DocumentsState::parse(
-            &row.try_get::<String, _>("documents")?,
-        ))?,
-        manual_review: row.try_get::<i64, _>("manual_review")? != 0,
-        missing_fields: missing,
-        created_at: format_time(row.try_get("created_at")?),
-        updated_at: format_time(row.try_get("updated_at")?),
+        provider_response: json_col(r.provider_response, "provider_response")?,
+        rejection_reason: r.rejection_reason,
+        readiness: json_col(r.readiness, "readiness")?,
+        failure_reasons: json_col(r.failure_reasons, "failure_reasons")?,
+        changes: json_col(r.changes, "changes")?,
+        action_required: r.action_required != 0,
+        documents: parse(DocumentsState::parse(&r.documents))?,
+        manual_review: r.manual_review != 0,
+        missing_fields: serde_json::from_value(missing)?,
+        created_at: format_time(r.created_at),
+        updated_at: format_time(r.updated_at),
     };
-    Ok((row.try_get("customer_id")?, reg))
+    Ok((r.customer_id, reg))
 }
 
 pub(crate) fn reg_uuid(reg: &Registration) -> anyhow::Result<RegistrationId> {
@@ -106,7 +121,7 @@ pub(crate) async fn registrations_of(
         "SELECT {COLUMNS} FROM registrations WHERE customer_id IN "
     ));
     sql.bind_list(customers).push(" ORDER BY created_at, id");
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     for row in sqlx::query_with(&text, args).fetch_all(conn).await? {
         let (customer, reg) = from_row(&row)?;
         out.entry(customer).or_default().push(reg);
@@ -282,7 +297,7 @@ pub(crate) async fn apply_customer_change(
     sql.push(" WHERE merchant_id = ")
         .bind(merchant.uuid().to_string());
     sql.push(" AND id = ").bind(customer.uuid().to_string());
-    let (text, args) = sql.into_parts();
+    let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }

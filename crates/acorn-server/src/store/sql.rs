@@ -10,6 +10,8 @@ pub(crate) struct Sql {
     text: String,
     args: AnyArguments<'static>,
     count: usize,
+    /// The first value that could not be encoded; returned by [`Sql::into_parts`].
+    error: Option<sqlx::error::BoxDynError>,
 }
 
 impl Sql {
@@ -18,6 +20,7 @@ impl Sql {
             text: text.to_owned(),
             args: AnyArguments::default(),
             count: 0,
+            error: None,
         }
     }
 
@@ -34,10 +37,10 @@ impl Sql {
     {
         self.count += 1;
         let _ = write!(self.text, "${}", self.count);
-        // Encoding into the Any buffer only fails for types the Any driver lacks, which the
-        // bound on `T` excludes; keep the placeholder count aligned regardless.
-        if self.args.add(value).is_err() {
-            self.args.add(Option::<String>::None).ok();
+        // A value that cannot be encoded fails the query when it is built (into_parts), never
+        // silently: the placeholder count stays aligned until then.
+        if let Err(e) = self.args.add(value) {
+            self.error.get_or_insert(e);
         }
         self
     }
@@ -59,8 +62,12 @@ impl Sql {
         &self.text
     }
 
-    /// Splits into text and arguments, for `sqlx::query_with(&text, args)`.
-    pub(crate) fn into_parts(self) -> (String, AnyArguments<'static>) {
-        (self.text, self.args)
+    /// Splits into text and arguments, for `sqlx::query_with(&text, args)`; the first encoding
+    /// error of a bound value, if any.
+    pub(crate) fn into_parts(self) -> Result<(String, AnyArguments<'static>), sqlx::Error> {
+        match self.error {
+            Some(e) => Err(sqlx::Error::Encode(e)),
+            None => Ok((self.text, self.args)),
+        }
     }
 }

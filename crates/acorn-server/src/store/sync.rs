@@ -2,7 +2,7 @@
 
 use acorn_types::{CustomerId, MerchantId, Provider, SyncAttemptId};
 use serde_json::{json, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{format_time, Store, StoreError};
 
@@ -68,23 +68,75 @@ pub(crate) async fn find_attempt(
     let text = format!(
         "SELECT customer_id, provider, fields, status, attempts, max_attempts FROM sync_attempts WHERE id = $1 AND merchant_id = $2{suffix}"
     );
-    let row = sqlx::query(&text)
+    let row: Option<StoredAttempt> = sqlx::query_as(&text)
         .bind(id.uuid().to_string())
         .bind(merchant.uuid().to_string())
         .fetch_optional(conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let parse_err = |e: acorn_types::UnknownValue| anyhow::anyhow!("stored value: {e}");
-    Ok(Some(AttemptRow {
-        customer: CustomerId::parse(&row.try_get::<String, _>("customer_id")?)
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-        provider: Provider::parse(&row.try_get::<String, _>("provider")?).map_err(parse_err)?,
-        fields: serde_json::from_str(&row.try_get::<String, _>("fields")?)
-            .map_err(anyhow::Error::from)?,
-        status: row.try_get("status")?,
-        attempts: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-    }))
+    row.map(AttemptRow::try_from).transpose()
+}
+
+/// The columns of an attempt a try reads.
+#[derive(sqlx::FromRow)]
+struct StoredAttempt {
+    customer_id: String,
+    provider: String,
+    fields: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+impl TryFrom<StoredAttempt> for AttemptRow {
+    type Error = StoreError;
+
+    fn try_from(row: StoredAttempt) -> Result<Self, StoreError> {
+        Ok(AttemptRow {
+            customer: CustomerId::parse(&row.customer_id).map_err(|e| anyhow::anyhow!("{e}"))?,
+            provider: Provider::parse(&row.provider)
+                .map_err(|e| anyhow::anyhow!("stored value: {e}"))?,
+            fields: serde_json::from_str(&row.fields).map_err(anyhow::Error::from)?,
+            status: row.status,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+        })
+    }
+}
+
+/// An attempt as the API lists it.
+#[derive(sqlx::FromRow)]
+struct ListedAttempt {
+    id: String,
+    provider: String,
+    fields: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    next_attempt_at: Option<i64>,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    completed_at: Option<i64>,
+}
+
+impl ListedAttempt {
+    fn to_wire(&self, customer: CustomerId) -> Result<Value, StoreError> {
+        let fields: Value = serde_json::from_str(&self.fields).map_err(anyhow::Error::from)?;
+        Ok(json!({
+            "id": format!("{}{}", SyncAttemptId::PREFIX, self.id),
+            "customer_id": customer.to_string(),
+            "provider": self.provider,
+            "fields": fields,
+            "status": self.status,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "next_attempt_at": self.next_attempt_at.map(format_time),
+            "last_error": self.last_error,
+            "created_at": format_time(self.created_at),
+            "updated_at": format_time(self.updated_at),
+            "completed_at": self.completed_at.map(format_time),
+        }))
+    }
 }
 
 /// Marks an attempt `running` on its `attempts`-th try.
@@ -175,7 +227,7 @@ impl Store {
         Self::fetch_customer(&mut conn, merchant, customer, "")
             .await?
             .ok_or(StoreError::NotFound)?;
-        let rows = sqlx::query(
+        let rows: Vec<ListedAttempt> = sqlx::query_as(
             "SELECT id, provider, fields, status, attempts, max_attempts, next_attempt_at, last_error, created_at, \
              updated_at, completed_at FROM sync_attempts WHERE merchant_id = $1 AND customer_id = $2 ORDER BY id DESC",
         )
@@ -183,26 +235,6 @@ impl Store {
         .bind(customer.uuid().to_string())
         .fetch_all(&mut *conn)
         .await?;
-        let time = |v: Option<i64>| v.map(format_time);
-        rows.iter()
-            .map(|r| {
-                let fields: Value = serde_json::from_str(&r.try_get::<String, _>("fields")?)
-                    .map_err(anyhow::Error::from)?;
-                Ok(json!({
-                    "id": format!("{}{}", SyncAttemptId::PREFIX, r.try_get::<String, _>("id")?),
-                    "customer_id": customer.to_string(),
-                    "provider": r.try_get::<String, _>("provider")?,
-                    "fields": fields,
-                    "status": r.try_get::<String, _>("status")?,
-                    "attempts": r.try_get::<i64, _>("attempts")?,
-                    "max_attempts": r.try_get::<i64, _>("max_attempts")?,
-                    "next_attempt_at": time(r.try_get("next_attempt_at")?),
-                    "last_error": r.try_get::<Option<String>, _>("last_error")?,
-                    "created_at": format_time(r.try_get("created_at")?),
-                    "updated_at": format_time(r.try_get("updated_at")?),
-                    "completed_at": time(r.try_get("completed_at")?),
-                }))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
+        rows.iter().map(|r| r.to_wire(customer)).collect()
     }
 }
