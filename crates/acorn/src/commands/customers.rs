@@ -12,6 +12,7 @@ use futures::TryStreamExt;
 use serde_json::Value;
 
 use super::config::{self, Client, ClientArgs};
+use super::errors::UsageError;
 use super::output::{self, opt, Table};
 use super::{export, fields, import, kyc};
 
@@ -101,6 +102,21 @@ impl ProfileArgs {
     }
 }
 
+impl ProfileArgs {
+    /// The request of a create, which needs an email.
+    fn create_request(&self) -> anyhow::Result<CustomerRequest> {
+        let request = self.request()?;
+        if request.email.is_none() {
+            return Err(UsageError::new(
+                &["customers", "create"],
+                "--email is required to create a customer (or --field email=…)",
+            )
+            .into());
+        }
+        Ok(request)
+    }
+}
+
 /// List filters, shared by `list` and `export`. Each takes a comma-separated list (OR-ed);
 /// different filters are AND-ed.
 #[derive(Debug, Args)]
@@ -161,6 +177,10 @@ struct ListArgs {
 
 /// Runs `acorn customers …`.
 pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
+    if let CustomersCommand::Create(profile) = &args.command {
+        // A usage error, found before the credentials are looked at.
+        profile.create_request()?;
+    }
     let client = match &args.command {
         CustomersCommand::Import(_) | CustomersCommand::Export(_) => {
             args.client.connect_with(config::bulk_retry())?
@@ -176,10 +196,7 @@ async fn dispatch(client: &Client, command: CustomersCommand) -> anyhow::Result<
     let customers = client.sdk.customers();
     match command {
         CustomersCommand::Create(profile) => {
-            let request = profile.request()?;
-            if request.email.is_none() {
-                anyhow::bail!("--email is required to create a customer");
-            }
+            let request = profile.create_request()?;
             show_customer(client, &customers.create(&request).await?.data)
         }
         CustomersCommand::Get { id } => show_customer(client, &customers.get(&id).await?.data),
