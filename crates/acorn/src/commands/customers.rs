@@ -56,7 +56,8 @@ enum CustomersCommand {
     Files(kyc::FilesArgs),
     /// Create a provider registration (if missing) and merge provider data into it.
     Populate(kyc::PopulateArgs),
-    /// Create customers from a CSV or JSON Lines file (headers/keys are the contract's field names).
+    /// Create customers from a CSV or JSON Lines file (headers/keys: the API's customer field
+    /// names, e.g. email, first_name; docs/api.md lists them).
     Import(import::ImportArgs),
     /// Write every matching customer as CSV or JSON Lines, page by page.
     Export(export::ExportArgs),
@@ -77,7 +78,8 @@ struct ProfileArgs {
     /// ISO 3166-1 alpha-2 country code.
     #[arg(long)]
     country_code: Option<String>,
-    /// Any writable field by its contract name, e.g. `--field dob=1990-01-31`; repeatable.
+    /// Any writable field by its API name (as in the JSON; docs/api.md lists them), e.g.
+    /// `--field dob=1990-01-31`; repeatable.
     #[arg(long = "field", value_name = "KEY=VALUE", value_parser = fields::key_value)]
     fields: Vec<(String, String)>,
 }
