@@ -65,7 +65,10 @@ impl Storage {
     pub fn describe(&self) -> String {
         let mut dir = format!("Data directory: {}", self.data_dir.display());
         if self.default_dir {
-            dir.push_str(" (the default ./acorn-data; pin it with --data-dir or ACORN_DATA_DIR)");
+            dir.push_str(&format!(
+                " (the default {}; pin it with --data-dir or ACORN_DATA_DIR)",
+                Config::DEFAULT_DATA_DIR
+            ));
         }
         format!("{dir}\nDatabase:       {}", redacted(&self.database_url))
     }
