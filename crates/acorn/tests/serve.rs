@@ -257,16 +257,23 @@ async fn a_second_signal_exits_at_once_while_a_request_is_in_flight() {
     let body: Value = r.json().await.expect("json");
     let access = body["access_token"].as_str().expect("token").to_owned();
 
-    // A create whose body never finishes arriving keeps the graceful stop waiting (10 s).
+    // A create whose body never finishes arriving keeps the graceful stop waiting (10 s). With
+    // `Expect: 100-continue` the server says when the handler starts reading the body, so the
+    // request is known to be in flight before the first signal.
     let addr = base.trim_start_matches("http://").to_owned();
     let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
     let head = format!(
         "POST /api/v1/customers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {access}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":"
+         Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"
     );
     std::io::Write::write_all(&mut slow, head.as_bytes()).expect("write");
-    // Let the server read the headers, so the request counts as in flight.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut answer = [0u8; 64];
+    let n = std::io::Read::read(&mut slow, &mut answer).expect("100 Continue");
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 100 Continue"), "{answer}");
+    std::io::Write::write_all(&mut slow, b"{\"email\":").expect("write");
 
     signal(&child, "-INT");
     assert!(
