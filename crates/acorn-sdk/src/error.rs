@@ -1,5 +1,6 @@
 //! The one error type every SDK call returns.
 
+use std::fmt;
 use std::time::Duration;
 
 use acorn_types::{ErrorCode, ErrorEnvelope, FailureReason};
@@ -11,11 +12,15 @@ use reqwest::StatusCode;
 /// Match on the variant for control flow; use [`msg`](Self::msg),
 /// [`error_code`](Self::error_code) and [`failure_reasons`](Self::failure_reasons) to read the
 /// server's explanation of an [`Api`](Self::Api) error.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` is one line with everything the server said: status, `error_code`, `msg` and each
+/// failure reason. `Debug` (what `?` in `main` prints) is the same, one reason per line, with
+/// the request id and the causes; `{:#?}` is the structured dump.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum OakError {
     /// The server answered with a non-2xx status (after any retries).
-    #[error("API error {status}: {}", body.msg)]
+    #[error("API error {status} ({}): {}{}", wire_name(&body.error_code), body.msg, reasons_inline(&body.failure_reasons))]
     Api {
         /// The HTTP status.
         status: StatusCode,
@@ -118,6 +123,108 @@ impl OakError {
     }
 }
 
+/// The JSON spelling of a wire enum (`validation_error`, `duplicate_data`, …).
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "unknown".to_owned(),
+    }
+}
+
+/// `email: customer already exists (duplicate_data)`.
+fn reason_text(r: &FailureReason) -> String {
+    let mut text = String::new();
+    if !r.fields.is_empty() {
+        text.push_str(&r.fields.join(", "));
+        text.push_str(": ");
+    }
+    text.push_str(&r.message);
+    text.push_str(&format!(" ({})", wire_name(&r.code)));
+    if let Some(reference) = &r.support_reference {
+        text.push_str(&format!(" [support reference {reference}]"));
+    }
+    text
+}
+
+/// The failure reasons after the message on one line: ` — a; b`, or nothing.
+fn reasons_inline(reasons: &[FailureReason]) -> String {
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let texts: Vec<String> = reasons.iter().map(reason_text).collect();
+    format!(" — {}", texts.join("; "))
+}
+
+impl fmt::Debug for OakError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.debug_structured(f);
+        }
+        match self {
+            OakError::Api { status, body, .. } => {
+                write!(
+                    f,
+                    "API error {status} ({}): {}",
+                    wire_name(&body.error_code),
+                    body.msg
+                )?;
+                for r in &body.failure_reasons {
+                    write!(f, "\n  - {}", reason_text(r))?;
+                }
+                if let Some(id) = self.request_id() {
+                    write!(f, "\n  request id: {id}")?;
+                }
+            }
+            other => write!(f, "{other}")?,
+        }
+        // Causes, leaving out one whose text the line before already quotes (`Network` shows
+        // reqwest's message in its own).
+        let mut shown = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !shown.contains(&text) {
+                write!(f, "\n  caused by: {text}")?;
+            }
+            shown = text;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl OakError {
+    /// `{:#?}`: every field, as a derived `Debug` would show them.
+    fn debug_structured(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OakError::Api {
+                status,
+                body,
+                headers,
+            } => f
+                .debug_struct("Api")
+                .field("status", status)
+                .field("body", body)
+                .field("headers", headers)
+                .finish(),
+            OakError::Network(e) => f.debug_tuple("Network").field(e).finish(),
+            OakError::Timeout(d) => f.debug_tuple("Timeout").field(d).finish(),
+            OakError::Decode {
+                status,
+                path,
+                message,
+            } => f
+                .debug_struct("Decode")
+                .field("status", status)
+                .field("path", path)
+                .field("message", message)
+                .finish(),
+            OakError::Config(m) => f.debug_tuple("Config").field(m).finish(),
+            OakError::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
+        }
+    }
+}
+
 fn synthetic_envelope(status: StatusCode) -> ErrorEnvelope {
     let error_code = match status.as_u16() {
         400 | 413 | 415 | 422 => ErrorCode::ValidationError,
@@ -159,6 +266,30 @@ mod tests {
         assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
         assert_eq!(e.request_id(), Some("req-1"));
         assert!(e.to_string().contains("customer already exists"));
+    }
+
+    #[test]
+    fn display_and_debug_read_well() {
+        let raw = br#"{"msg":"customer already exists","error_code":"validation_error",
+            "failure_reasons":[{"code":"duplicate_data","message":"customer already exists","fields":["email"]}],
+            "data":null}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "req-1".parse().unwrap());
+        let e = OakError::api(StatusCode::BAD_REQUEST, headers, raw);
+        assert_eq!(
+            e.to_string(),
+            "API error 400 Bad Request (validation_error): customer already exists \
+             — email: customer already exists (duplicate_data)"
+        );
+        // What `?` in `main` prints: no struct dump, one reason per line.
+        assert_eq!(
+            format!("{e:?}"),
+            "API error 400 Bad Request (validation_error): customer already exists\n  \
+             - email: customer already exists (duplicate_data)\n  request id: req-1"
+        );
+        assert!(format!("{e:#?}").contains("headers"), "{e:#?}");
+        let e = OakError::InvalidArgument("customer id is empty".into());
+        assert_eq!(format!("{e:?}"), "invalid argument: customer id is empty");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Server configuration (the `acorn serve` flags and `ACORN_*` variables map onto this).
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,33 +66,84 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where `acorn serve` keeps its data when not told otherwise (relative to the working
+    /// directory).
+    pub const DEFAULT_DATA_DIR: &'static str = "./acorn-data";
+    /// The default listen address.
+    pub const DEFAULT_LISTEN: SocketAddr =
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+    /// The default access token lifetime.
+    pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+    /// The default longest time a request may take before it is answered 408.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default time in-flight requests get on shutdown.
+    pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+    /// Whether the sandbox is on by default.
+    pub const DEFAULT_SANDBOX: bool = true;
+    /// The default delay between two sandbox registration steps.
+    pub const DEFAULT_SANDBOX_STEP_DELAY: Duration = Duration::from_secs(1);
+    /// The default number of tries per sync attempt (2 s, 6 s, 18 s, 54 s: five tries over
+    /// about 80 s).
+    pub const DEFAULT_SYNC_MAX_ATTEMPTS: i64 = 5;
+    /// The default wait before the first sync retry.
+    pub const DEFAULT_SYNC_RETRY_BASE: Duration = Duration::from_secs(2);
+    /// The default longest wait between two sync tries.
+    pub const DEFAULT_SYNC_RETRY_CAP: Duration = Duration::from_secs(300);
+    /// The default per-merchant rate limit, requests per second.
+    pub const DEFAULT_RATE_LIMIT: f64 = 1000.0;
+    /// The default per-merchant burst (bucket size).
+    pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
+    /// The default per-IP token grant rate, grants per second.
+    pub const DEFAULT_GRANT_RATE_LIMIT: f64 = 10.0;
+    /// The token grant's burst is this many seconds' worth of its rate.
+    pub const GRANT_BURST_FACTOR: f64 = 3.0;
+    /// The default time a finished idempotency key is replayed.
+    pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+    /// The default lifetime of signed download links.
+    pub const DEFAULT_FILE_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
     /// The defaults of `acorn serve` for a data directory: SQLite inside it, 127.0.0.1:8080.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
         Config {
             database_url: default_database_url(&data_dir),
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            listen: Self::DEFAULT_LISTEN,
             data_dir,
-            token_ttl: Duration::from_secs(3600),
+            token_ttl: Self::DEFAULT_TOKEN_TTL,
             token_secret: None,
-            request_timeout: Duration::from_secs(30),
-            shutdown_grace: Duration::from_secs(10),
-            sandbox: true,
-            sandbox_step_delay: Duration::from_secs(1),
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
+            sandbox: Self::DEFAULT_SANDBOX,
+            sandbox_step_delay: Self::DEFAULT_SANDBOX_STEP_DELAY,
             run_worker: true,
             job_poll_interval: Duration::from_millis(500),
-            // 2 s, 6 s, 18 s, 54 s: five tries over about 80 s.
-            sync_max_attempts: 5,
-            sync_retry_base: Duration::from_secs(2),
-            sync_retry_cap: Duration::from_secs(300),
-            rate_limit: Some((1000.0, 2000.0)),
-            grant_rate_limit: Some((10.0, 30.0)),
-            idempotency_retention: Duration::from_secs(24 * 3600),
+            sync_max_attempts: Self::DEFAULT_SYNC_MAX_ATTEMPTS,
+            sync_retry_base: Self::DEFAULT_SYNC_RETRY_BASE,
+            sync_retry_cap: Self::DEFAULT_SYNC_RETRY_CAP,
+            rate_limit: Some((
+                Self::DEFAULT_RATE_LIMIT,
+                f64::from(Self::DEFAULT_RATE_LIMIT_BURST),
+            )),
+            grant_rate_limit: Some(Self::grant_limit(Self::DEFAULT_GRANT_RATE_LIMIT)),
+            idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             purge_interval: Duration::from_secs(600),
             file_store: None,
-            file_link_ttl: Duration::from_secs(15 * 60),
+            file_link_ttl: Self::DEFAULT_FILE_LINK_TTL,
             public_url: None,
         }
+    }
+
+    /// The token grant's (rate, burst) for a rate in grants per second: a burst of
+    /// [`GRANT_BURST_FACTOR`](Self::GRANT_BURST_FACTOR) seconds' worth, at least 1.
+    pub fn grant_limit(rate: f64) -> (f64, f64) {
+        (rate, (rate * Self::GRANT_BURST_FACTOR).max(1.0))
+    }
+}
+
+impl Default for Config {
+    /// The defaults of `acorn serve` with no flags: [`Config::DEFAULT_DATA_DIR`].
+    fn default() -> Self {
+        Config::with_data_dir(Self::DEFAULT_DATA_DIR)
     }
 }
 

@@ -1,11 +1,16 @@
 //! `acorn`: run the server, manage merchants, call the API.
 
 mod cli;
-mod client;
+mod commands;
 
-use clap::Parser;
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
+use clap::{CommandFactory, Parser};
+
+use commands::errors::UsageError;
+use commands::serve::{ForcedExit, FORCED_EXIT_CODE};
+
+fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -14,14 +19,39 @@ fn main() -> std::process::ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            client::errors::report(&e);
-            std::process::ExitCode::FAILURE
+    let Err(e) = runtime.block_on(cli::run(cli)) else {
+        return ExitCode::SUCCESS;
+    };
+    if e.is::<ForcedExit>() {
+        // Do not wait for the tasks still serving requests: that is what the user asked for.
+        runtime.shutdown_background();
+        commands::errors::report(&e);
+        return ExitCode::from(FORCED_EXIT_CODE);
+    }
+    if let Some(usage) = e.downcast_ref::<UsageError>() {
+        return usage_error(usage);
+    }
+    commands::errors::report(&e);
+    ExitCode::FAILURE
+}
+
+/// Shows a [`UsageError`] as clap shows its own (with the command's usage) and exits 2.
+fn usage_error(usage: &UsageError) -> ExitCode {
+    let mut command = cli::Cli::command();
+    command.build();
+    for name in usage.command {
+        match command.find_subcommand(name) {
+            Some(sub) => command = sub.clone(),
+            None => break,
         }
     }
+    let error = command.error(
+        clap::error::ErrorKind::MissingRequiredArgument,
+        &usage.message,
+    );
+    let _ = error.print();
+    ExitCode::from(2)
 }

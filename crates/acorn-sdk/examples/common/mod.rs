@@ -19,8 +19,8 @@ use acorn_sdk::{OakClient, OakError};
 /// The result of every example's `main`: any failure ends the program with a non-zero exit.
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// Any error, printed (when `main` returns it) as its message, the server's failure reasons
-/// and its causes, rather than as a `Debug` dump.
+/// Any error, printed (when `main` returns it) as its message and its causes rather than as a
+/// `Debug` dump; an `OakError` as its own `Debug` (status, code, message, failure reasons).
 pub struct Failure(Box<dyn Error>);
 
 impl<E: Into<Box<dyn Error>>> From<E> for Failure {
@@ -31,19 +31,11 @@ impl<E: Into<Box<dyn Error>>> From<E> for Failure {
 
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        // An `OakError`'s own `Debug` already reads well: status, code, message, reasons.
         if let Some(e) = self.0.downcast_ref::<OakError>() {
-            for reason in e.failure_reasons() {
-                write!(
-                    f,
-                    "\n  {:?} {:?}: {}",
-                    reason.code, reason.fields, reason.message
-                )?;
-            }
-            if let Some(id) = e.request_id() {
-                write!(f, "\n  request id: {id}")?;
-            }
+            return write!(f, "{e:?}");
         }
+        write!(f, "{}", self.0)?;
         let mut source = self.0.source();
         while let Some(cause) = source {
             write!(f, "\n  caused by: {cause}")?;

@@ -378,3 +378,33 @@ pub fn wait_for_status(server: &Server, id: &str, status: &str) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn create_without_an_email_is_a_usage_error() {
+    // Exit 2 like every usage error, with the command's usage, before credentials are needed.
+    crate::helpers::acorn_bare()
+        .args(["customers", "create", "--first-name", "Alice"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("error: --email is required to create a customer"))
+        .stderr(contains("Usage: acorn customers create"))
+        .stderr(contains("--help"));
+}
+
+#[test]
+fn help_lists_the_global_options_apart() {
+    let out = crate::helpers::acorn_bare()
+        .args(["customers", "create", "--help"])
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let (own, global) = help
+        .split_once("Global options:")
+        .expect("a Global options heading");
+    assert!(own.contains("--email"), "{help}");
+    for option in ["--url", "--client-id", "--client-secret", "--json"] {
+        assert!(!own.contains(option), "{option} is global: {help}");
+        assert!(global.contains(option), "{help}");
+    }
+}

@@ -4,6 +4,34 @@ use acorn_sdk::OakError;
 use acorn_types::FailureReason;
 use serde::Serialize;
 
+/// A usage error found after clap parsed the arguments (a combination clap cannot express):
+/// shown like clap's own, with the command's usage, and exits 2.
+#[derive(Debug)]
+pub struct UsageError {
+    /// The subcommand path, e.g. `["customers", "create"]`, for the usage line.
+    pub command: &'static [&'static str],
+    /// What is wrong.
+    pub message: String,
+}
+
+impl UsageError {
+    /// A usage error of `command`.
+    pub fn new(command: &'static [&'static str], message: impl Into<String>) -> Self {
+        UsageError {
+            command,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 /// The parts of an API error worth showing.
 struct Shown<'a> {
     status: u16,

@@ -114,8 +114,8 @@ fn csv_rows(file: File) -> anyhow::Result<(Rows, Vec<String>)> {
     }
     if !unknown.is_empty() {
         anyhow::bail!(
-            "unknown CSV column(s): {}. Headers are the contract's customer field names \
-             (email, first_name, last_name, country_code, …)",
+            "unknown CSV column(s): {}. Headers are the customer's API field names \
+             (email, first_name, last_name, country_code, …; docs/api.md lists them)",
             unknown.join(", ")
         );
     }

@@ -12,6 +12,7 @@ use futures::TryStreamExt;
 use serde_json::Value;
 
 use super::config::{self, Client, ClientArgs};
+use super::errors::UsageError;
 use super::output::{self, opt, Table};
 use super::{export, fields, import, kyc};
 
@@ -55,7 +56,8 @@ enum CustomersCommand {
     Files(kyc::FilesArgs),
     /// Create a provider registration (if missing) and merge provider data into it.
     Populate(kyc::PopulateArgs),
-    /// Create customers from a CSV or JSON Lines file (headers/keys are the contract's field names).
+    /// Create customers from a CSV or JSON Lines file (headers/keys: the API's customer field
+    /// names, e.g. email, first_name; docs/api.md lists them).
     Import(import::ImportArgs),
     /// Write every matching customer as CSV or JSON Lines, page by page.
     Export(export::ExportArgs),
@@ -76,7 +78,8 @@ struct ProfileArgs {
     /// ISO 3166-1 alpha-2 country code.
     #[arg(long)]
     country_code: Option<String>,
-    /// Any writable field by its contract name, e.g. `--field dob=1990-01-31`; repeatable.
+    /// Any writable field by its API name (as in the JSON; docs/api.md lists them), e.g.
+    /// `--field dob=1990-01-31`; repeatable.
     #[arg(long = "field", value_name = "KEY=VALUE", value_parser = fields::key_value)]
     fields: Vec<(String, String)>,
 }
@@ -96,6 +99,21 @@ impl ProfileArgs {
         for (key, value) in given.chain(self.fields.iter().cloned()) {
             fields::set(&mut request, &key, Value::String(value))
                 .map_err(|e| anyhow::anyhow!("--field {key}: {e}"))?;
+        }
+        Ok(request)
+    }
+}
+
+impl ProfileArgs {
+    /// The request of a create, which needs an email.
+    fn create_request(&self) -> anyhow::Result<CustomerRequest> {
+        let request = self.request()?;
+        if request.email.is_none() {
+            return Err(UsageError::new(
+                &["customers", "create"],
+                "--email is required to create a customer (or --field email=…)",
+            )
+            .into());
         }
         Ok(request)
     }
@@ -161,6 +179,10 @@ struct ListArgs {
 
 /// Runs `acorn customers …`.
 pub async fn run(args: CustomersArgs) -> anyhow::Result<()> {
+    if let CustomersCommand::Create(profile) = &args.command {
+        // A usage error, found before the credentials are looked at.
+        profile.create_request()?;
+    }
     let client = match &args.command {
         CustomersCommand::Import(_) | CustomersCommand::Export(_) => {
             args.client.connect_with(config::bulk_retry())?
@@ -176,10 +198,7 @@ async fn dispatch(client: &Client, command: CustomersCommand) -> anyhow::Result<
     let customers = client.sdk.customers();
     match command {
         CustomersCommand::Create(profile) => {
-            let request = profile.request()?;
-            if request.email.is_none() {
-                anyhow::bail!("--email is required to create a customer");
-            }
+            let request = profile.create_request()?;
             show_customer(client, &customers.create(&request).await?.data)
         }
         CustomersCommand::Get { id } => show_customer(client, &customers.get(&id).await?.data),

@@ -23,7 +23,7 @@ use super::rows::Format;
 /// `acorn customers export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// csv (a header row of the contract's field names) or jsonl (each customer exactly as the
+    /// csv (a header row of the customer's API field names) or jsonl (each customer exactly as the
     /// API returns it). Default: from the --output extension, else csv.
     #[arg(long, value_enum)]
     format: Option<Format>,

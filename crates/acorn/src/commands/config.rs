@@ -14,13 +14,16 @@ const HOW_TO_GET_CREDENTIALS: &str = "Credentials come from `acorn merchants cre
 
 /// Connection options shared by every client command. They are global: they may come before or
 /// after the subcommand (`acorn customers --json list` = `acorn customers list --json`).
+///
+/// In `--help` they are listed apart, under "Global options", after the command's own options.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct ClientArgs {
     /// Base URL of the Acorn server.
     #[arg(
         long,
         env = "ACORN_URL",
-        default_value = "http://127.0.0.1:8080",
+        default_value_t = format!("http://{}", acorn_server::Config::DEFAULT_LISTEN),
         global = true
     )]
     url: String,

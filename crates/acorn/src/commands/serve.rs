@@ -1,0 +1,259 @@
+//! `acorn serve`: run the API server. Every default comes from [`acorn_server::Config`], so the
+//! command line and the library cannot disagree about them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use acorn_server::startup::ShutdownSignals;
+use acorn_server::{Application, Config, LogFormat};
+use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::storage::{Storage, StorageArgs};
+
+/// The exit code after a second SIGINT/SIGTERM cut the graceful stop short (128 + SIGINT, as a
+/// shell reports a process ended by Ctrl-C).
+pub const FORCED_EXIT_CODE: u8 = 130;
+
+/// A second SIGINT/SIGTERM arrived while the first was being honoured: exit at once.
+#[derive(Debug)]
+pub struct ForcedExit;
+
+impl std::fmt::Display for ForcedExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped at once by a second signal; in-flight requests were dropped")
+    }
+}
+
+impl std::error::Error for ForcedExit {}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Pretty,
+    Json,
+}
+
+impl From<LogFormat> for LogFormatArg {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Pretty => LogFormatArg::Pretty,
+            LogFormat::Json => LogFormatArg::Json,
+        }
+    }
+}
+
+/// `acorn serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ACORN_LISTEN", default_value_t = Config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "ACORN_TOKEN_TTL", default_value_t = Config::DEFAULT_TOKEN_TTL.as_secs())]
+    token_ttl: u64,
+    /// Longest a request may take before it is answered 408, in seconds.
+    #[arg(
+        long,
+        env = "ACORN_REQUEST_TIMEOUT",
+        default_value_t = Config::DEFAULT_REQUEST_TIMEOUT.as_secs()
+    )]
+    request_timeout: u64,
+    /// Log format.
+    #[arg(
+        long,
+        env = "ACORN_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormatArg::from(LogFormat::default())
+    )]
+    log_format: LogFormatArg,
+    /// Sandbox mode: simulate every provider in-process and enable the test helpers.
+    #[arg(
+        long,
+        env = "ACORN_SANDBOX",
+        default_value_t = Config::DEFAULT_SANDBOX,
+        action = clap::ArgAction::Set
+    )]
+    sandbox: bool,
+    /// Seconds between two simulated registration steps (fractions allowed; 0 = at once).
+    #[arg(
+        long,
+        env = "ACORN_SANDBOX_STEP_DELAY",
+        default_value_t = Config::DEFAULT_SANDBOX_STEP_DELAY.as_secs_f64()
+    )]
+    sandbox_step_delay: f64,
+    /// Tries per sync attempt before it is marked failed.
+    #[arg(
+        long,
+        env = "ACORN_SYNC_MAX_ATTEMPTS",
+        default_value_t = Config::DEFAULT_SYNC_MAX_ATTEMPTS
+    )]
+    sync_max_attempts: i64,
+    /// Seconds before the first sync retry; each later wait is three times longer, with jitter.
+    #[arg(
+        long,
+        env = "ACORN_SYNC_RETRY_BASE",
+        default_value_t = Config::DEFAULT_SYNC_RETRY_BASE.as_secs_f64()
+    )]
+    sync_retry_base: f64,
+    /// Longest wait between two sync tries, in seconds.
+    #[arg(
+        long,
+        env = "ACORN_SYNC_RETRY_CAP",
+        default_value_t = Config::DEFAULT_SYNC_RETRY_CAP.as_secs_f64()
+    )]
+    sync_retry_cap: f64,
+    /// Per-merchant rate limit in requests per second, or `off`.
+    #[arg(
+        long,
+        env = "ACORN_RATE_LIMIT",
+        default_value_t = Config::DEFAULT_RATE_LIMIT.to_string()
+    )]
+    rate_limit: String,
+    /// Largest burst a merchant may send at once.
+    #[arg(
+        long,
+        env = "ACORN_RATE_LIMIT_BURST",
+        default_value_t = Config::DEFAULT_RATE_LIMIT_BURST
+    )]
+    rate_limit_burst: u32,
+    /// Token grants allowed per second from one client IP, or `off`.
+    #[arg(
+        long,
+        env = "ACORN_GRANT_RATE_LIMIT",
+        default_value_t = Config::DEFAULT_GRANT_RATE_LIMIT.to_string()
+    )]
+    grant_rate_limit: String,
+    /// Hours a finished Idempotency-Key is replayed.
+    #[arg(
+        long,
+        env = "ACORN_IDEMPOTENCY_RETENTION_HOURS",
+        default_value_t = Config::DEFAULT_IDEMPOTENCY_RETENTION.as_secs_f64() / 3600.0
+    )]
+    idempotency_retention_hours: f64,
+    /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
+    /// `<data-dir>/files`.
+    #[arg(long, env = "ACORN_FILE_STORE")]
+    file_store: Option<String>,
+    /// Lifetime of signed file download links, in seconds.
+    #[arg(
+        long,
+        env = "ACORN_FILE_LINK_TTL",
+        default_value_t = Config::DEFAULT_FILE_LINK_TTL.as_secs()
+    )]
+    file_link_ttl: u64,
+    /// Scheme and host put in download links (e.g. `https://kyc.example.com`); defaults to
+    /// `http://` plus the request's Host header.
+    #[arg(long, env = "ACORN_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+/// The server's configuration from the flags.
+fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
+    let mut config = Config::with_data_dir(&storage.data_dir);
+    config.database_url = storage.database_url.clone();
+    config.listen = args.listen;
+    config.token_ttl = Duration::from_secs(args.token_ttl);
+    config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.file_store = args.file_store;
+    config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
+    config.public_url = args.public_url;
+    config.token_secret = token_secret();
+    config.sandbox = args.sandbox;
+    config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
+    anyhow::ensure!(
+        args.sync_max_attempts >= 1,
+        "--sync-max-attempts must be at least 1"
+    );
+    config.sync_max_attempts = args.sync_max_attempts;
+    config.sync_retry_base = seconds("--sync-retry-base", args.sync_retry_base)?;
+    config.sync_retry_cap = seconds("--sync-retry-cap", args.sync_retry_cap)?;
+    config.rate_limit = rate("--rate-limit", &args.rate_limit)?
+        .map(|r| (r, f64::from(args.rate_limit_burst.max(1))));
+    config.grant_rate_limit =
+        rate("--grant-rate-limit", &args.grant_rate_limit)?.map(Config::grant_limit);
+    config.idempotency_retention = seconds(
+        "--idempotency-retention-hours",
+        args.idempotency_retention_hours * 3600.0,
+    )?;
+    Ok(config)
+}
+
+/// `ACORN_TOKEN_SECRET`, when set.
+pub fn token_secret() -> Option<SecretString> {
+    std::env::var("ACORN_TOKEN_SECRET")
+        .ok()
+        .map(SecretString::from)
+}
+
+/// Runs `acorn serve` until SIGINT/SIGTERM; a second one ends it at once with [`ForcedExit`].
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let format = match args.log_format {
+        LogFormatArg::Json => LogFormat::Json,
+        LogFormatArg::Pretty => LogFormat::Pretty,
+    };
+    acorn_server::telemetry::init(format);
+    let storage = args.storage.locate()?;
+    let config = config(args, &storage)?;
+    let grace = config.shutdown_grace;
+    let mut signals = ShutdownSignals::install()?;
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    if let Some(creds) = app.bootstrap_merchant().await? {
+        println!(
+            "First start: created merchant {} (\"default\").",
+            creds.merchant_id
+        );
+        println!("  client_id:     {}", creds.client_id);
+        println!("  client_secret: {}", creds.client_secret.expose_secret());
+        println!("The secret is shown only now. Get a token with:");
+        println!(
+            "  curl -s -X POST http://{addr}/api/v1/merchant/token/grant -H 'Content-Type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
+            creds.client_id,
+            creds.client_secret.expose_secret()
+        );
+    }
+    println!("{}", storage.describe());
+    tracing::info!(%addr, data_dir = %storage.data_dir.display(), "acorn listening");
+    println!("Acorn listening on http://{addr}");
+
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    let second = async move {
+        signals.recv().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "stopping; a second Ctrl-C or SIGTERM exits at once"
+        );
+        let _ = first_tx.send(());
+        signals.recv().await;
+    };
+    let first = async move {
+        let _ = first_rx.await;
+    };
+    tokio::select! {
+        result = app.run_until(first) => result?,
+        () = second => {
+            tracing::warn!("second signal: exiting now, dropping in-flight requests");
+            return Err(ForcedExit.into());
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Parses a `--rate-limit`-style value: a positive number per second, or `off`.
+fn rate(flag: &str, value: &str) -> anyhow::Result<Option<f64>> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match value.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(Some(r)),
+        _ => anyhow::bail!("{flag} must be a positive number of requests per second, or off"),
+    }
+}
+
+fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| anyhow::anyhow!("{flag} must be a non-negative number of seconds"))
+}
