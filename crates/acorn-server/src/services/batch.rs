@@ -36,7 +36,7 @@ pub struct BatchItem {
 #[derive(Debug, Clone)]
 pub enum ItemOutcome {
     /// Created now.
-    Created(Customer),
+    Created(Box<Customer>),
     /// The customer object is invalid.
     Invalid(Vec<FailureReason>),
     /// The email is already taken.
@@ -214,7 +214,9 @@ async fn run_once(
                 let created =
                     insert_new_customer(&mut tx, merchant, patch, now, &mut counts, &mut events)
                         .await?;
-                created.map_or(ItemOutcome::Duplicate, ItemOutcome::Created)
+                created.map_or(ItemOutcome::Duplicate, |c| {
+                    ItemOutcome::Created(Box::new(c))
+                })
             }
         };
         if let Some((key, fp)) = &item.key {

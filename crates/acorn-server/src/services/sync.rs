@@ -21,7 +21,7 @@ use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::all_of;
 use crate::store::sync::{
-    end_attempt, find_attempt, insert_attempt, mark_running, set_synced, AttemptEnd,
+    end_attempt, find_attempt, insert_attempt, mark_running, set_synced, AttemptEnd, NewAttempt,
 };
 use crate::store::{format_time, now_micros, Store, StoreError};
 
@@ -70,8 +70,15 @@ pub async fn schedule(
     }
     let id = SyncAttemptId::new();
     let names: Vec<&str> = fields.iter().map(SyncField::as_str).collect();
-    let max = state.config.sync_max_attempts;
-    insert_attempt(&mut tx, id, merchant, customer, provider, &names, max, now).await?;
+    let attempt = NewAttempt {
+        id,
+        merchant,
+        customer,
+        provider,
+        fields: &names,
+        max_attempts: state.config.sync_max_attempts,
+    };
+    insert_attempt(&mut tx, &attempt, now).await?;
     let data = json!({"attempt_id": id.to_string(), "customer_id": customer.to_string(), "provider": provider, "fields": names});
     let event = "customer.sync.started";
     insert_event(

@@ -303,11 +303,10 @@ pub(crate) async fn insert_customer(
         .fetch_all(conn)
         .await
         .on_unique_violation("email")?;
-    Ok(rows
-        .first()
+    rows.first()
         .map(customer_from_row)
         .transpose()?
-        .ok_or(StoreError::NotFound)?)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Writes the changed fields of a customer and bumps its version; `unsync` turns

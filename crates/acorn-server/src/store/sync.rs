@@ -30,17 +30,31 @@ pub enum AttemptEnd {
     Failed(String),
 }
 
+/// A new attempt.
+#[derive(Debug)]
+pub struct NewAttempt<'a> {
+    pub id: SyncAttemptId,
+    pub merchant: MerchantId,
+    pub customer: CustomerId,
+    pub provider: Provider,
+    pub fields: &'a [&'a str],
+    pub max_attempts: i64,
+}
+
 /// Inserts a new attempt, `scheduled` now.
 pub(crate) async fn insert_attempt(
     conn: &mut AnyConnection,
-    id: SyncAttemptId,
-    merchant: MerchantId,
-    customer: CustomerId,
-    provider: Provider,
-    fields: &[&str],
-    max_attempts: i64,
+    a: &NewAttempt<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
+    let NewAttempt {
+        id,
+        merchant,
+        customer,
+        provider,
+        fields,
+        max_attempts,
+    } = *a;
     sqlx::query(
         "INSERT INTO sync_attempts (id, merchant_id, customer_id, provider, fields, status, attempts, max_attempts, \
          next_attempt_at, last_error, provider_response, created_at, updated_at, completed_at) \
