@@ -17,7 +17,6 @@ pub mod files;
 pub mod ids;
 pub mod registration;
 pub mod requests;
-pub mod status;
 
 pub use auth::{TokenRequest, TokenResponse};
 pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};

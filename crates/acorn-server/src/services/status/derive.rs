@@ -1,6 +1,7 @@
-//! The customer status, derived from its registrations by one pure function (contract §5).
+//! The customer status, derived from its registrations by one pure function (contract §5), and
+//! the event a customer entering a status records.
 
-use crate::enums::{CustomerStatus, DocumentsState, RegistrationStatus};
+use acorn_types::{CustomerStatus, DocumentsState, RegistrationStatus};
 
 /// What the derivation needs to know about one registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

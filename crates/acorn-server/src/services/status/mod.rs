@@ -2,7 +2,6 @@
 //! registration needs the merchant's action, and how a registration change moves its customer
 //! (derived status, approval fills, and the events of both) — contract §5 and §6.
 
-use acorn_types::status::{derive_customer_status, status_event, RegistrationFacts};
 use acorn_types::{CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -16,6 +15,10 @@ use crate::store::registrations::{
 use crate::store::{format_time, Store, StoreError};
 
 use crate::jobs::SANDBOX_STEP;
+
+mod derive;
+
+pub use derive::{derive_customer_status, status_event, RegistrationFacts};
 
 /// Statuses in which a registration is active: submitting again is a conflict.
 pub fn is_active(status: RegistrationStatus) -> bool {
