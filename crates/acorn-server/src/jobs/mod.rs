@@ -3,6 +3,7 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
+pub mod kind;
 mod sync;
 
 use std::time::Duration;
