@@ -10,7 +10,7 @@ use crate::enums::{CustomerStatus, RegistrationStatus, UnknownValue};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::ids::EventId;
 use crate::requests::comma_list;
-use crate::requests::parse::{self, done, integer, unknown_parameter};
+use crate::requests::parse::{self, deserialize_via_from_query, done, integer, unknown_parameter};
 
 /// The group an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,8 +219,8 @@ pub struct EventList {
     pub has_more: bool,
 }
 
-/// Query of `GET /api/v1/events`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Query of `GET /api/v1/events`. Deserializes with [`from_query`](Self::from_query).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EventListParams {
     /// Page size, 1–100 (server default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +287,8 @@ impl EventListParams {
             .and_then(|s| EventId::parse(s).ok())
     }
 }
+
+deserialize_via_from_query!(EventListParams);
 
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
@@ -395,6 +397,13 @@ mod tests {
             Some("evt_0192f0c5-7f2e-7c3a-9d6e-1a2b3c4d5e6f")
         );
         assert!(parsed.starting_after_id().is_some());
+        let via_serde: EventListParams =
+            serde_json::from_value(json!({"event": "customer.created", "limit": 3})).expect("ok");
+        assert_eq!(
+            (via_serde.limit, via_serde.event_kinds()),
+            (Some(3), vec![EventKind::CustomerCreated])
+        );
+        assert!(serde_json::from_value::<EventListParams>(json!({"event": "nope"})).is_err());
     }
 
     #[test]

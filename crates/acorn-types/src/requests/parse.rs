@@ -193,6 +193,44 @@ macro_rules! deserialize_via_from_body {
 }
 pub(crate) use deserialize_via_from_body;
 
+/// The query pairs a JSON object stands for: strings as they are, numbers and booleans as
+/// their text, arrays as one pair per element (a repeated parameter), `null`s left out.
+pub fn pairs_of(map: &Map<String, Value>) -> Vec<(String, String)> {
+    fn text(v: &Value) -> Option<String> {
+        match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+    let mut pairs = Vec::new();
+    for (k, v) in map {
+        match v {
+            Value::Array(items) => {
+                pairs.extend(items.iter().filter_map(text).map(|t| (k.clone(), t)));
+            }
+            other => pairs.extend(text(other).map(|t| (k.clone(), t))),
+        }
+    }
+    pairs
+}
+
+/// Implements `Deserialize` through the type's `from_query` (reading the object as query
+/// pairs, see [`pairs_of`]), so that deserializing and the server's parser agree.
+macro_rules! deserialize_via_from_query {
+    ($name:ty) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+                Self::from_query(&$crate::requests::parse::pairs_of(&map)).map_err(|reasons| {
+                    serde::de::Error::custom($crate::requests::parse::joined(&reasons))
+                })
+            }
+        }
+    };
+}
+pub(crate) use deserialize_via_from_query;
+
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
