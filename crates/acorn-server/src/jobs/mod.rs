@@ -3,20 +3,19 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
+pub mod kind;
+
 use std::time::Duration;
 
 use tokio::sync::watch;
+
+pub use kind::JobKind;
 
 use crate::state::AppState;
 use crate::store::jobs::Job;
 use crate::store::now_micros;
 
 /// How long a claim lasts; a job whose process died is claimed again after this.
-/// The job kind of one sandbox step.
-pub const SANDBOX_STEP: &str = "sandbox.advance";
-/// The job kind of one sync try.
-pub const SYNC_TRY: &str = "sync.attempt";
-
 const LEASE: Duration = Duration::from_secs(60);
 /// Jobs claimed per round.
 const BATCH: i64 = 32;
@@ -77,11 +76,13 @@ pub fn backoff(attempts: i64) -> Duration {
 
 async fn run_one(state: &AppState, job: &Job) {
     let now = now_micros();
-    let result = match job.kind.as_str() {
-        SANDBOX_STEP => crate::services::registrations::run_sandbox_step(state, job).await,
-        SYNC_TRY => crate::services::sync::run_try(state, job).await,
-        other => {
-            tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
+    let result = match JobKind::parse(&job.kind) {
+        Ok(JobKind::SandboxAdvance) => {
+            crate::services::registrations::run_sandbox_step(state, job).await
+        }
+        Ok(JobKind::SyncAttempt) => crate::services::sync::run_try(state, job).await,
+        Err(other) => {
+            tracing::error!(kind = other.0, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await
         }
     };

@@ -14,7 +14,7 @@ use sqlx::{Any, Transaction};
 
 use super::status::{action_required, is_active, save_change};
 use crate::error::ApiError;
-use crate::jobs::SANDBOX_STEP;
+use crate::jobs::JobKind;
 use crate::providers::schema::{self, RoleSpec};
 use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest};
 use crate::state::AppState;
@@ -236,9 +236,16 @@ pub async fn submit(
     .await?;
     if let Some(at) = step_at {
         let payload = json!({"registration_id": o.reg.id});
-        enqueue(&mut o.tx, SANDBOX_STEP, p.key.merchant, &payload, at, now)
-            .await
-            .map_err(StoreError::from)?;
+        enqueue(
+            &mut o.tx,
+            JobKind::SandboxAdvance.as_str(),
+            p.key.merchant,
+            &payload,
+            at,
+            now,
+        )
+        .await
+        .map_err(StoreError::from)?;
     }
     let mut all = all_of(&mut o.tx, p.key.customer).await?;
     all.sort_by_key(|r| r.id != o.reg.id);
@@ -403,7 +410,15 @@ async fn step(
     let fills = approval(&mut reg)?;
     save_change(tx, &key, Some(&existing), &mut reg, fills, now).await?;
     if step.next {
-        enqueue(tx, SANDBOX_STEP, job.merchant, &job.payload, next_at, now).await?;
+        enqueue(
+            tx,
+            JobKind::SandboxAdvance.as_str(),
+            job.merchant,
+            &job.payload,
+            next_at,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use acorn_types::{
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 
-use crate::jobs::SYNC_TRY;
+use crate::jobs::JobKind;
 use crate::providers::SyncPush;
 use crate::state::AppState;
 use crate::store::customers::adjust_counts;
@@ -92,7 +92,15 @@ pub async fn schedule(
     )
     .await?;
     let payload = json!({"attempt_id": id.to_string()});
-    enqueue(&mut tx, SYNC_TRY, merchant, &payload, now, now).await?;
+    enqueue(
+        &mut tx,
+        JobKind::SyncAttempt.as_str(),
+        merchant,
+        &payload,
+        now,
+        now,
+    )
+    .await?;
     record(&mut tx, answer.as_ref(), &Value::Null).await?;
     tx.commit().await?;
     store.wake_worker();
@@ -268,7 +276,15 @@ async fn finish_try(
         "provider": t.provider, "fields": t.fields, "attempts": t.attempts});
     let event = match end {
         AttemptEnd::Retry { at, .. } => {
-            enqueue(&mut tx, SYNC_TRY, t.merchant, &job.payload, at, now).await?;
+            enqueue(
+                &mut tx,
+                JobKind::SyncAttempt.as_str(),
+                t.merchant,
+                &job.payload,
+                at,
+                now,
+            )
+            .await?;
             None
         }
         AttemptEnd::Succeeded(response) => {

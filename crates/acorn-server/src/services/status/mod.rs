@@ -14,7 +14,7 @@ use crate::store::registrations::{
 };
 use crate::store::{format_time, Store, StoreError};
 
-use crate::jobs::SANDBOX_STEP;
+use crate::jobs::JobKind;
 
 mod derive;
 
@@ -132,7 +132,7 @@ pub(crate) async fn recompute_customer(
             conn,
             merchant,
             Some(customer),
-            event,
+            event.as_str(),
             CATEGORY_REGISTRATION,
             &data,
             now,
@@ -169,7 +169,15 @@ pub(crate) async fn documents_uploaded(
         save(conn, &key, &reg, false, now).await?;
         if let Some(at) = step_at {
             let payload = json!({"registration_id": reg.id});
-            enqueue(conn, SANDBOX_STEP, merchant, &payload, at, now).await?;
+            enqueue(
+                conn,
+                JobKind::SandboxAdvance.as_str(),
+                merchant,
+                &payload,
+                at,
+                now,
+            )
+            .await?;
         }
         changed = true;
     }
