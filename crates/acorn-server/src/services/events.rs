@@ -1,29 +1,10 @@
 //! The merchant's event log (contract §9).
 
-use acorn_types::{EventId, FailureReason, MerchantId, ReasonCode, RegistrationStatus};
+use acorn_types::{EventId, FailureReason, MerchantId, ReasonCode};
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::store::Store;
-
-/// Whether `name` is an event Acorn records.
-pub fn is_known_event(name: &str) -> bool {
-    const FIXED: &[&str] = &[
-        "customer.created",
-        "customer.updated",
-        "customer.processing",
-        "customer.action_required",
-        "customer.verified",
-        "customer.rejected",
-        "customer.sync.started",
-        "customer.sync.succeeded",
-        "customer.sync.failed",
-    ];
-    FIXED.contains(&name)
-        || name
-            .strip_prefix("provider_registration.")
-            .is_some_and(|s| RegistrationStatus::parse(s).is_ok_and(|st| st.as_str() == s))
-}
 
 /// A page of events, newest first, and whether more follow; a cursor must name one of the
 /// merchant's own events.

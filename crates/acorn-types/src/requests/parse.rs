@@ -94,6 +94,37 @@ impl<'a> BodyFields<'a> {
         }
     }
 
+    /// An optional boolean.
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.body.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.reasons.push(FailureReason::invalid(
+                    key,
+                    format!("{key} must be true or false"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// An optional string, distinguishing absent (`None`) from null (`Some(None)`).
+    pub fn nullable_text(&mut self, key: &str) -> Option<Option<String>> {
+        match self.body.get(key) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => {
+                self.reasons.push(FailureReason::invalid(
+                    key,
+                    format!("{key} must be a string or null"),
+                ));
+                None
+            }
+        }
+    }
+
     /// The reasons, or `Ok(())` when there are none.
     pub fn finish(self) -> Result<(), Vec<FailureReason>> {
         if self.reasons.is_empty() {
