@@ -22,7 +22,7 @@ use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency::{Claim, KeyAnswer, KeyClaim, KeyRequest};
-use crate::store::now_micros;
+use crate::store::{duration_micros, now_micros};
 
 /// A handler's success response: its status and message, declared where the handler starts
 /// so the answer a keyed request records is the one it sends.
@@ -196,9 +196,8 @@ async fn claim(
     };
     let fp = fingerprint(content_type.as_deref(), &bytes);
     let config = &state.config;
-    let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
-    let lease = micros(config.request_timeout + std::time::Duration::from_secs(30));
-    let retention = micros(config.idempotency_retention);
+    let lease = duration_micros(config.idempotency_lease());
+    let retention = duration_micros(config.idempotency_retention);
     let request = KeyRequest {
         merchant,
         key: &key,

@@ -13,7 +13,7 @@ pub use kind::JobKind;
 
 use crate::state::AppState;
 use crate::store::jobs::Job;
-use crate::store::now_micros;
+use crate::store::{duration_micros, micros_after, now_micros};
 
 /// How long a claim lasts; a job whose process died is claimed again after this.
 const LEASE: Duration = Duration::from_secs(60);
@@ -53,7 +53,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// Claims and runs one batch of due jobs; returns how many were claimed.
 pub async fn run_due(state: &AppState) -> usize {
-    let lease = i64::try_from(LEASE.as_micros()).unwrap_or(i64::MAX);
+    let lease = duration_micros(LEASE);
     let jobs = match state.store.claim_jobs(now_micros(), lease, BATCH).await {
         Ok(jobs) => jobs,
         Err(e) => {
@@ -95,7 +95,7 @@ async fn run_one(state: &AppState, job: &Job) {
             error = format!("{e:#}"),
             "job failed; will retry"
         );
-        let run_at = now + i64::try_from(wait.as_micros()).unwrap_or(i64::MAX / 2);
+        let run_at = micros_after(now, wait);
         if let Err(e) = state
             .store
             .retry_job(&job.id, run_at, &format!("{e:#}"))

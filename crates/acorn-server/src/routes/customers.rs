@@ -21,7 +21,7 @@ use crate::services::batch::{self, BatchItem, ItemOutcome};
 use crate::services::customers;
 use crate::state::AppState;
 use crate::store::batch::KeyTimes;
-use crate::store::{now_micros, StoreError, UpdateOutcome};
+use crate::store::{duration_micros, now_micros, StoreError, UpdateOutcome};
 
 /// A customer response with its version as a strong `ETag` (usable in `If-Match`).
 fn customer_response(msg: &str, customer: Customer) -> Response {
@@ -162,8 +162,8 @@ pub async fn create_batch(
         .collect();
     let config = &state.config;
     let times = KeyTimes {
-        lease: micros(config.request_timeout + std::time::Duration::from_secs(30)),
-        retention: micros(config.idempotency_retention),
+        lease: duration_micros(config.idempotency_lease()),
+        retention: duration_micros(config.idempotency_retention),
     };
     let outcomes = batch::create_batch(
         &state.store,
@@ -188,8 +188,4 @@ pub async fn create_batch(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ok = Success::new(StatusCode::OK, "Batch processed");
     Ok(ok.render(CustomerBatchResponse { results }))
-}
-
-fn micros(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
 }

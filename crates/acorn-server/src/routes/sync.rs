@@ -1,6 +1,6 @@
 //! Sync (contract §4.5) and the attempts a merchant can inspect.
 
-use acorn_types::{ApiResponse, SyncRequest};
+use acorn_types::{ApiResponse, SyncAttempt, SyncRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -46,7 +46,7 @@ pub async fn attempts(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
-) -> Result<Json<ApiResponse<Vec<Value>>>, ApiError> {
+) -> Result<Json<ApiResponse<Vec<SyncAttempt>>>, ApiError> {
     let list = state.store.sync_attempts(merchant, customer).await?;
     Ok(Json(ApiResponse::new("Sync attempts fetched", list)))
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{all_of, customer_email, find, find_by_id, RegistrationKey};
-use crate::store::{format_time, now_micros, Store, StoreError};
+use crate::store::{duration_micros, format_time, now_micros, Store, StoreError};
 
 /// What the sandbox test helper sets (contract §7); absent parts stay as they are.
 #[derive(Debug, Clone)]
@@ -282,7 +282,7 @@ fn reset_for_submission(reg: &mut Registration, response: Value) {
 }
 
 fn step_delay(state: &AppState) -> i64 {
-    i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2)
+    duration_micros(state.config.sandbox_step_delay)
 }
 
 /// Populate platform (contract §4.8): creates the registration (`not_submitted`) if missing,
