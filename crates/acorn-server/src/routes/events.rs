@@ -1,9 +1,8 @@
 //! `GET /api/v1/events` — the merchant's own event log, newest first.
 
-use acorn_types::{ApiResponse, EventListParams, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use acorn_types::{ApiResponse, EventList, EventListParams, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
 
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
@@ -17,14 +16,15 @@ pub async fn list(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     RawQuery(raw): RawQuery,
-) -> Result<Json<ApiResponse<Value>>, ApiError> {
+) -> Result<Json<ApiResponse<EventList>>, ApiError> {
     let p =
         EventListParams::from_query(&query_pairs(raw.as_deref())).map_err(ApiError::validation)?;
     let limit = i64::from(p.limit.unwrap_or(DEFAULT_LIST_LIMIT).min(MAX_LIST_LIMIT));
     let (after, names) = (p.starting_after_id(), p.event.clone());
     let (events, has_more) = events::list(&state.store, merchant, limit, after, &names).await?;
-    Ok(Json(ApiResponse::new(
-        "Events fetched",
-        json!({"event_list": events, "has_more": has_more}),
-    )))
+    let list = EventList {
+        event_list: events,
+        has_more,
+    };
+    Ok(Json(ApiResponse::new("Events fetched", list)))
 }

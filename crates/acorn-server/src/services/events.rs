@@ -1,7 +1,6 @@
 //! The merchant's event log (contract §9).
 
-use acorn_types::{EventId, FailureReason, MerchantId, ReasonCode};
-use serde_json::Value;
+use acorn_types::{Event, EventId, FailureReason, MerchantId, ReasonCode};
 
 use crate::error::ApiError;
 use crate::store::Store;
@@ -14,7 +13,7 @@ pub async fn list(
     limit: i64,
     after: Option<EventId>,
     names: &[String],
-) -> Result<(Vec<Value>, bool), ApiError> {
+) -> Result<(Vec<Event>, bool), ApiError> {
     if let Some(id) = after {
         if !store.event_exists(merchant, id).await? {
             return Err(ApiError::validation(vec![FailureReason::new(
