@@ -33,7 +33,8 @@ pub use envelope::{ApiResponse, ErrorCode, ErrorEnvelope, FailureReason, ReasonC
 pub use events::{Event, EventList, EventListParams};
 pub use files::CustomerFile;
 pub use ids::{
-    CustomerId, EventId, FileId, InvalidId, MerchantId, RegistrationId, SyncAttemptId, WebhookId,
+    CustomerId, EventId, FileId, InvalidId, MerchantId, NotificationId, RegistrationId,
+    SyncAttemptId, WebhookId,
 };
 pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, RoleSchema};
 pub use requests::{

@@ -1,4 +1,5 @@
-//! Event rows, written in the same transaction as the change they record (contract §9).
+//! Event rows, written in the same transaction as the change they record (contract §9), each
+//! with its webhook notifications (one per matching endpoint, [`super::notifications::fan_out`]).
 
 use acorn_types::{CustomerId, EventId, MerchantId};
 use serde_json::Value;
@@ -29,8 +30,9 @@ pub(crate) async fn insert_event(
     .bind(category.to_owned())
     .bind(data.to_string())
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    super::notifications::fan_out(conn, event, &[id.uuid().to_string()]).await?;
     Ok(id)
 }
 
@@ -55,9 +57,13 @@ pub(crate) async fn insert_customer_events(
     let mut sql = super::sql::Sql::new(
         "INSERT INTO events (id, merchant_id, customer_id, event, category, data, created_at) VALUES ",
     );
-    for (i, row) in rows.iter().enumerate() {
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|_| EventId::new().uuid().to_string())
+        .collect();
+    for (i, (row, id)) in rows.iter().zip(&ids).enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(EventId::new().uuid().to_string()).push(", ");
+        sql.bind(id.clone()).push(", ");
         sql.bind(row.merchant.uuid().to_string()).push(", ");
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.to_owned()).push(", ");
@@ -66,7 +72,8 @@ pub(crate) async fn insert_customer_events(
         sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts()?;
-    sqlx::query_with(&text, args).execute(conn).await?;
+    sqlx::query_with(&text, args).execute(&mut *conn).await?;
+    super::notifications::fan_out(conn, event, &ids).await?;
     Ok(())
 }
 
