@@ -17,6 +17,7 @@ pub mod files;
 pub mod ids;
 pub mod registration;
 pub mod requests;
+pub mod webhooks;
 
 pub use auth::{TokenRequest, TokenResponse};
 pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};
@@ -40,4 +41,8 @@ pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, Rol
 pub use requests::{
     BalanceFilter, CustomerRequest, ListParams, PlatformRequest, SchemaQuery,
     SubmitRegistrationRequest, SyncRequest,
+};
+pub use webhooks::{
+    DeliveryAttempt, NotificationList, NotificationListParams, RegisterWebhookRequest,
+    UpdateWebhookRequest, WebhookDeleted, WebhookEndpoint, WebhookEvent, WebhookNotification,
 };
