@@ -240,6 +240,47 @@ both_stores! {
         assert_eq!(some.count(), 1);
     }
 
+    async fn registration_and_sync_events_have_oaks_shapes(app) {
+        let (url, rx) = receiver(0).await;
+        registered(&app, &url, json!(["provider_registration.approved", "customer.verified", "customer.sync.started"])).await;
+        let id = app.customer(person("shapes@example.com")).await;
+        let r = app.sandbox_set(&id, "stripe", "customer", &json!({"status": "approved"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.post_as(&app.merchant.token, &format!("/api/v1/customers/{id}/sync"), &json!({"providers": ["stripe"], "fields": ["email"]})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        until!("three deliveries", rx.count() >= 3);
+        let bodies = rx.bodies();
+        let by = |name: &str| bodies.iter().find(|b| b["event"] == name).unwrap_or_else(|| panic!("{name} in {bodies:?}"))["data"].clone();
+        let keys = |v: &Value| { let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect(); k.sort(); k };
+        let shape = ["action_required", "changes", "created_at", "failure_reasons", "id", "provider", "provider_response", "readiness", "status", "target_role", "updated_at", "version"];
+        let reg = by("provider_registration.approved");
+        assert_eq!(keys(&reg), shape);
+        assert_eq!((reg["id"].as_str(), reg["status"].as_str(), reg["provider"].as_str(), reg["target_role"].as_str()), (Some(id.as_str()), Some("approved"), Some("stripe"), Some("customer")));
+        let verified = by("customer.verified");
+        assert_eq!(keys(&verified), shape);
+        assert_eq!((verified["status"].as_str(), verified["provider"].as_str()), (Some("APPROVED"), Some("stripe")));
+        assert!(verified["changes"].as_array().unwrap().contains(&json!("status")));
+        assert!(verified["version"].is_i64());
+        let sync = by("customer.sync.started");
+        assert_eq!(keys(&sync), ["attempt_id", "fields", "id", "provider"]);
+        assert_eq!(sync["fields"], json!(["email"]));
+        // The event log shows the same data.
+        let logged = app.events("event=customer.verified").await;
+        assert_eq!(logged.data()["event_list"][0]["data"], verified);
+    }
+
+    async fn metrics_count_deliveries_and_the_queue(app) {
+        let (url, rx) = receiver(0).await;
+        registered(&app, &url, Value::Null).await;
+        app.customer(person("metrics@example.com")).await;
+        until!("delivered", notifications(&app, "status=delivered").await["count"] == 1);
+        let text = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(text.contains("acorn_webhook_deliveries_total{outcome=\"delivered\"} 1"), "{text}");
+        assert!(text.contains("acorn_webhook_queue_depth 0"), "{text}");
+        assert!(text.contains("acorn_webhook_oldest_pending_seconds 0"), "{text}");
+        assert_eq!(rx.count(), 1);
+    }
+
     async fn a_paused_endpoint_gets_nothing_new(app) {
         let (url, rx) = receiver(0).await;
         let hook = registered(&app, &url, Value::Null).await;
