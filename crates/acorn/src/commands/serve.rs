@@ -297,3 +297,23 @@ fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| anyhow::anyhow!("{flag} must be a non-negative number of seconds"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedules_are_seconds_separated_by_commas() {
+        assert_eq!(
+            retry_schedule(&default_retry_schedule()).unwrap(),
+            Config::DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec()
+        );
+        assert_eq!(
+            retry_schedule("1, 2,0.5").unwrap(),
+            [1.0, 2.0, 0.5].map(Duration::from_secs_f64).to_vec()
+        );
+        assert!(retry_schedule("").unwrap().is_empty());
+        assert!(retry_schedule("1,soon").is_err());
+        assert!(retry_schedule("-1").is_err());
+    }
+}
