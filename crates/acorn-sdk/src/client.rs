@@ -104,6 +104,11 @@ impl OakClient {
         crate::EventService::new(self.inner.clone())
     }
 
+    /// The webhook endpoints and notifications service.
+    pub fn webhooks(&self) -> crate::WebhookService {
+        crate::WebhookService::new(self.inner.clone())
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

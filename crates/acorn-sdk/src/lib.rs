@@ -64,6 +64,7 @@ pub mod retry;
 mod transport;
 mod upload;
 pub mod webhook;
+mod webhooks;
 
 pub use acorn_types as types;
 pub use acorn_types::ApiResponse;
@@ -75,4 +76,5 @@ pub use providers::ProviderService;
 pub use retry::{RetryDecision, RetryOptions};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use upload::FileUpload;
-pub use webhook::{verify_webhook_signature, SignatureError};
+pub use webhook::{parse_webhook, verify_webhook_signature, SignatureError};
+pub use webhooks::WebhookService;

@@ -25,6 +25,34 @@ pub enum SignatureError {
     /// problem).
     #[error("timestamp is outside the tolerance window")]
     OutsideTolerance,
+    /// The signature matched but the body is not a webhook envelope
+    /// (`{id, api_version, event, category, data}`).
+    #[error("webhook body is not a valid event: {0}")]
+    InvalidPayload(String),
+}
+
+/// Verifies a delivery (as [`verify_webhook_signature`]) and decodes its body.
+///
+/// ```
+/// use std::time::Duration;
+/// use acorn_sdk::webhook::{parse_webhook, sign_webhook_payload};
+///
+/// let body = br#"{"id":"ntf_1","api_version":"v1","event":"customer.created","category":"provider_registration_lifecycle","data":{"id":"cus_1"}}"#;
+/// let now = std::time::SystemTime::now()
+///     .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+/// let header = sign_webhook_payload(body, "whsec_test", now);
+/// let event = parse_webhook(body, &header, "whsec_test", Some(Duration::from_secs(300))).unwrap();
+/// assert_eq!(event.event, "customer.created");
+/// assert_eq!(event.data["id"], "cus_1");
+/// ```
+pub fn parse_webhook(
+    raw_body: &[u8],
+    signature_header: &str,
+    secret: &str,
+    tolerance: Option<Duration>,
+) -> Result<acorn_types::WebhookEvent, SignatureError> {
+    verify_webhook_signature(raw_body, signature_header, secret, tolerance)?;
+    serde_json::from_slice(raw_body).map_err(|e| SignatureError::InvalidPayload(e.to_string()))
 }
 
 /// Checks that `raw_body` was signed with `secret` as `header_value` (the `Oak-Signature` or

@@ -63,6 +63,13 @@ pub struct Config {
     /// Scheme and authority put in download links (e.g. `https://kyc.example.com`); `None`
     /// means `http://` plus the request's `Host`.
     pub public_url: Option<String>,
+    /// Waits between webhook delivery attempts (each jittered); after the last one fails the
+    /// notification is dead-lettered.
+    pub webhook_retry_schedule: Vec<Duration>,
+    /// Accept `http://` webhook URLs outside sandbox mode.
+    pub webhook_allow_http: bool,
+    /// Deliver to loopback, link-local and private addresses outside sandbox mode.
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -101,6 +108,19 @@ impl Config {
     pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
     /// The default lifetime of signed download links.
     pub const DEFAULT_FILE_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+    /// The default waits between webhook delivery attempts: 30 s, 5 min, 30 min, 2 h, 8 h, 24 h.
+    pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: [Duration; 6] = [
+        Duration::from_secs(30),
+        Duration::from_secs(5 * 60),
+        Duration::from_secs(30 * 60),
+        Duration::from_secs(2 * 3600),
+        Duration::from_secs(8 * 3600),
+        Duration::from_secs(24 * 3600),
+    ];
+    /// Whether `http://` webhook URLs are accepted outside sandbox mode by default.
+    pub const DEFAULT_WEBHOOK_ALLOW_HTTP: bool = false;
+    /// Whether private addresses are delivered to outside sandbox mode by default.
+    pub const DEFAULT_WEBHOOK_ALLOW_PRIVATE: bool = false;
 
     /// The defaults of `acorn serve` for a data directory: SQLite inside it, 127.0.0.1:8080.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
@@ -130,6 +150,9 @@ impl Config {
             file_store: None,
             file_link_ttl: Self::DEFAULT_FILE_LINK_TTL,
             public_url: None,
+            webhook_retry_schedule: Self::DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec(),
+            webhook_allow_http: Self::DEFAULT_WEBHOOK_ALLOW_HTTP,
+            webhook_allow_private: Self::DEFAULT_WEBHOOK_ALLOW_PRIVATE,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use config::{Config, LogFormat};
 pub use startup::{shutdown_signal, Application};

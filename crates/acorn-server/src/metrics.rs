@@ -28,6 +28,8 @@ struct Series {
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Webhook delivery attempts of this process, by outcome.
+    deliveries: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -47,6 +49,45 @@ impl Metrics {
                 s.buckets[i] += 1;
             }
         }
+    }
+
+    /// Counts one webhook delivery attempt (`delivered`, `failed`, `dead_lettered`).
+    pub fn delivery(&self, outcome: &'static str) {
+        if let Ok(mut d) = self.deliveries.lock() {
+            *d.entry(outcome).or_default() += 1;
+        }
+    }
+
+    /// The webhook lines: attempts by outcome (this process), and the queue (all processes):
+    /// pending notifications and the age of the oldest.
+    pub fn render_webhooks(&self, queue: Option<(i64, Option<i64>)>, now: i64) -> String {
+        let deliveries = self
+            .deliveries
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        let mut out = String::new();
+        out.push_str(
+            "# HELP acorn_webhook_deliveries_total Webhook delivery attempts, by outcome.\n",
+        );
+        out.push_str("# TYPE acorn_webhook_deliveries_total counter\n");
+        for outcome in ["delivered", "failed", "dead_lettered"] {
+            let n = deliveries.get(outcome).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "acorn_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        if let Some((depth, oldest)) = queue {
+            out.push_str("# HELP acorn_webhook_queue_depth Notifications waiting for delivery.\n");
+            out.push_str("# TYPE acorn_webhook_queue_depth gauge\n");
+            let _ = writeln!(out, "acorn_webhook_queue_depth {depth}");
+            let age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1e6);
+            out.push_str("# HELP acorn_webhook_oldest_pending_seconds Age of the oldest pending notification.\n");
+            out.push_str("# TYPE acorn_webhook_oldest_pending_seconds gauge\n");
+            let _ = writeln!(out, "acorn_webhook_oldest_pending_seconds {age}");
+        }
+        out
     }
 
     /// The Prometheus text exposition.
@@ -90,7 +131,23 @@ impl Metrics {
 
 /// `GET /metrics`.
 pub async fn endpoint(State(state): State<AppState>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    let queue = match state.store.delivery_queue().await {
+        Ok(q) => Some(q),
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "reading the webhook queue for /metrics failed"
+            );
+            None
+        }
+    };
+    let mut text = state.metrics.render();
+    text.push_str(
+        &state
+            .metrics
+            .render_webhooks(queue, crate::store::now_micros()),
+    );
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

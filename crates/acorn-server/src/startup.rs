@@ -109,7 +109,11 @@ impl Application {
         let worker = state
             .config
             .run_worker
-            .then(|| tokio::spawn(crate::jobs::run(state.clone(), worker_stopped)));
+            .then(|| tokio::spawn(crate::jobs::run(state.clone(), worker_stopped.clone())));
+        let deliverer = state
+            .config
+            .run_worker
+            .then(|| tokio::spawn(crate::webhooks::run(state.clone(), worker_stopped)));
         let app = router(state.clone());
         let sweeper = AbortOnDrop(tokio::spawn(sweep::run_periodically(
             state.files.clone(),
@@ -144,6 +148,11 @@ impl Application {
         if let Some(worker) = worker {
             if tokio::time::timeout(grace, worker).await.is_err() {
                 tracing::warn!("the worker did not stop in time");
+            }
+        }
+        if let Some(deliverer) = deliverer {
+            if tokio::time::timeout(grace, deliverer).await.is_err() {
+                tracing::warn!("the webhook deliverer did not stop in time");
             }
         }
         drop(sweeper);

@@ -119,6 +119,10 @@ prefixed_id!(
     /// A webhook endpoint id, `wh_<uuid>`.
     WebhookId, "wh_", "webhook"
 );
+prefixed_id!(
+    /// A webhook notification id, `ntf_<uuid>`.
+    NotificationId, "ntf_", "notification"
+);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub mod registration;
 pub mod requests;
 pub mod sync;
 pub mod time;
+pub mod webhooks;
 
 pub use auth::{TokenRequest, TokenResponse};
 pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};
@@ -39,7 +40,8 @@ pub use idempotency::{
     is_valid_idempotency_key, IdempotencyKey, InvalidIdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
 };
 pub use ids::{
-    CustomerId, EventId, FileId, InvalidId, MerchantId, RegistrationId, SyncAttemptId, WebhookId,
+    CustomerId, EventId, FileId, InvalidId, MerchantId, NotificationId, RegistrationId,
+    SyncAttemptId, WebhookId,
 };
 pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, RoleSchema};
 pub use requests::{
@@ -48,3 +50,7 @@ pub use requests::{
 };
 pub use sync::SyncAttempt;
 pub use time::{InvalidTimestamp, Timestamp};
+pub use webhooks::{
+    DeliveryAttempt, NotificationList, NotificationListParams, RegisterWebhookRequest,
+    UpdateWebhookRequest, WebhookDeleted, WebhookEndpoint, WebhookEvent, WebhookNotification,
+};

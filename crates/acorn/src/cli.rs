@@ -27,6 +27,8 @@ enum Command {
     Registrations(commands::registrations::RegistrationsArgs),
     /// The merchant's event log, newest first (--follow to keep watching).
     Events(commands::events::EventsArgs),
+    /// Webhook endpoints and notifications; `listen` forwards deliveries to a local URL.
+    Webhooks(commands::webhooks::WebhooksArgs),
 }
 
 /// Runs the chosen command.
@@ -37,5 +39,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Customers(args) => commands::customers::run(args).await,
         Command::Registrations(args) => commands::registrations::run(args).await,
         Command::Events(args) => commands::events::run(args).await,
+        Command::Webhooks(args) => commands::webhooks::run(args).await,
     }
 }

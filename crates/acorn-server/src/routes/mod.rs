@@ -10,11 +10,12 @@ mod sandbox;
 mod service;
 mod sync;
 mod token;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -60,6 +61,32 @@ fn public(state: &AppState) -> Router<AppState> {
         .route("/api/v1/files/{file_id}/content", get(files::content))
 }
 
+/// `/api/v1/merchant/webhooks…` (contract §9).
+fn webhook_routes() -> Router<AppState> {
+    let base = "/api/v1/merchant/webhooks";
+    Router::new()
+        .route(base, post(webhooks::register).get(webhooks::list))
+        .route(
+            &format!("{base}/notifications"),
+            get(webhooks::notifications),
+        )
+        .route(
+            &format!("{base}/notifications/{{id}}"),
+            get(webhooks::notification),
+        )
+        .route(
+            &format!("{base}/notifications/{{id}}/replay"),
+            post(webhooks::replay),
+        )
+        .route(
+            &format!("{base}/{{id}}"),
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(&format!("{base}/{{id}}/toggle"), patch(webhooks::toggle))
+}
+
 /// Every other API route. Its route layers run, outermost first: the auth layer (verifies the
 /// token once, 401 before anything else looks at the request, puts the merchant in the
 /// extensions), the per-merchant rate limit, the idempotency layer (keyed `POST`s), and a panic
@@ -103,6 +130,7 @@ fn protected(state: &AppState) -> Router<AppState> {
             post(registrations::submit),
         )
         .route("/api/v1/events", get(events::list))
+        .merge(webhook_routes())
         .route("/api/v1/customers/{id}/sync", post(sync::sync))
         .route("/api/v1/customers/{id}/sync-attempts", get(sync::attempts))
         .route("/api/v1/customers/{id}/balances", get(balances::balances))

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use crate::error::ApiError;
 use crate::store::customers::{adjust_counts, insert_customer, update_fields};
-use crate::store::events::{insert_event, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event, CATEGORY_REGISTRATION};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::{now_micros, ListPage, ListQuery, Page, Store, StoreError, UpdateOutcome};
 
@@ -29,7 +29,7 @@ pub async fn create(
     let customer = insert_customer(&mut tx, merchant, patch, now).await?;
     let id = CustomerId::parse(&customer.id).map_err(|e| anyhow::anyhow!("{e}"))?;
     adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
-    let data = serde_json::to_value(&customer).context("encoding event")?;
+    let data = customer_data(&customer, None, &[]);
     let event = "customer.created";
     insert_event(
         &mut tx,
@@ -83,10 +83,8 @@ pub async fn update(
         .await?
         .ok_or(StoreError::NotFound)?;
     adjust_counts(&mut tx, merchant, Some(&current), Some(&updated)).await?;
-    let data = serde_json::json!({
-        "customer": updated,
-        "changed_fields": changed.iter().map(|(s, _)| s.name).collect::<Vec<_>>(),
-    });
+    let names: Vec<&str> = changed.iter().map(|(s, _)| s.name).collect();
+    let data = customer_data(&updated, None, &names);
     let event = "customer.updated";
     insert_event(
         &mut tx,

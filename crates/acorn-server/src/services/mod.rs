@@ -11,3 +11,4 @@ pub mod files;
 pub mod registrations;
 pub mod status;
 pub mod sync;
+pub mod webhooks;

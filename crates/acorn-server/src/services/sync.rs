@@ -16,7 +16,7 @@ use crate::jobs::JobKind;
 use crate::providers::SyncPush;
 use crate::state::AppState;
 use crate::store::customers::adjust_counts;
-use crate::store::events::{insert_event, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event, CATEGORY_REGISTRATION};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::all_of;
@@ -79,7 +79,7 @@ pub async fn schedule(
         max_attempts: state.config.sync_max_attempts,
     };
     insert_attempt(&mut tx, &attempt, now).await?;
-    let data = json!({"attempt_id": id.to_string(), "customer_id": customer.to_string(), "provider": provider, "fields": names});
+    let data = json!({"id": customer.to_string(), "provider": provider, "fields": names, "attempt_id": id.to_string()});
     let event = "customer.sync.started";
     insert_event(
         &mut tx,
@@ -277,8 +277,8 @@ async fn finish_try(
     let mut tx = store.begin().await?;
     end_attempt(&mut tx, t.attempt, &end, now).await?;
     finish(&mut tx, &job.id).await?;
-    let mut data = json!({"attempt_id": t.attempt.to_string(), "customer_id": t.customer.to_string(),
-        "provider": t.provider, "fields": t.fields, "attempts": t.attempts});
+    let mut data = json!({"id": t.customer.to_string(), "provider": t.provider,
+        "fields": t.fields, "attempt_id": t.attempt.to_string()});
     let event = match end {
         AttemptEnd::Retry { at, .. } => {
             enqueue(
@@ -298,7 +298,10 @@ async fn finish_try(
             let profile = serde_json::to_value(&current).map_err(anyhow::Error::from)?;
             let unchanged = t.values.iter().all(|(k, v)| profile.get(k) == Some(v));
             mark_synced(&mut tx, t, unchanged, unchanged.then_some(now), now).await?;
-            data["provider_response"] = response;
+            if unchanged {
+                data["synced_at"] = Value::String(format_time(now));
+            }
+            data["provider_data"] = response;
             Some("customer.sync.succeeded")
         }
         AttemptEnd::Failed(error) => {
@@ -345,7 +348,7 @@ async fn mark_synced(
         .await?
         .ok_or(StoreError::NotFound)?;
     adjust_counts(conn, t.merchant, Some(&current), Some(&updated)).await?;
-    let data = json!({"customer": updated, "changed_fields": ["synced", "synced_at"], "attempt_id": t.attempt.to_string()});
+    let data = customer_data(&updated, None, &["synced", "synced_at"]);
     let event = "customer.updated";
     insert_event(
         conn,

@@ -368,7 +368,7 @@ pub(crate) async fn insert_new_customer(
     events.push(CustomerEvent {
         merchant,
         customer: id,
-        data: serde_json::to_string(&customer).context("encoding event")?,
+        data: super::events::customer_data(&customer, None, &[]).to_string(),
         at: now,
     });
     Ok(Some(customer))

@@ -91,6 +91,16 @@ impl Store {
         self.job_notify.notify_one();
     }
 
+    /// Wakes this process's webhook deliverer (after committing due notifications).
+    pub fn wake_deliverer(&self) {
+        self.delivery_notify.notify_one();
+    }
+
+    /// Waits until [`Store::wake_deliverer`] is called.
+    pub async fn deliverer_woken(&self) {
+        self.delivery_notify.notified().await;
+    }
+
     /// Waits until [`Store::wake_worker`] is called.
     pub async fn worker_woken(&self) {
         self.job_notify.notified().await;

@@ -17,9 +17,11 @@ pub mod jobs;
 mod ledger;
 mod merchants;
 mod migrate;
+pub mod notifications;
 pub mod registrations;
 mod sql;
 pub mod sync;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -103,6 +105,8 @@ pub struct Store {
     read: AnyPool,
     /// Wakes this process's job worker when a job is committed.
     job_notify: std::sync::Arc<tokio::sync::Notify>,
+    /// Wakes this process's webhook deliverer (a replay).
+    delivery_notify: std::sync::Arc<tokio::sync::Notify>,
     /// Merchants recently seen to exist (saves a query per authenticated request).
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
     /// SQLite: writes concurrent customer creates in shared transactions (group commit).
@@ -158,6 +162,7 @@ impl Store {
             write: pool.clone(),
             read: pool,
             job_notify: Default::default(),
+            delivery_notify: Default::default(),
             known_merchants: Default::default(),
             combiner: None,
         })
@@ -206,6 +211,7 @@ impl Store {
             write,
             read,
             job_notify: Default::default(),
+            delivery_notify: Default::default(),
             known_merchants: Default::default(),
         })
     }

@@ -559,8 +559,8 @@ both_stores! {
             .as_array()
             .expect("events")
             .iter()
-            .filter(|e| e["data"]["changed_fields"].as_array().is_some_and(|f| f.iter().any(|x| x == "status")))
-            .map(|e| e["data"]["customer"]["status"].as_str().expect("status").to_owned())
+            .filter(|e| e["data"]["changes"].as_array().is_some_and(|f| f.iter().any(|x| x == "status")))
+            .map(|e| e["data"]["status"].as_str().expect("status").to_owned())
             .collect();
         statuses.reverse();
         assert_eq!(statuses, ["INITIATED", "PROCESSING", "DOCUMENT_REQUIRED", "DOCUMENT_PENDING", "DOCUMENT_APPROVED", "APPROVED"]);

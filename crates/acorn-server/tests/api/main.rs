@@ -18,3 +18,4 @@ mod migrate_upgrade;
 mod registrations;
 mod store_plans;
 mod sync_balances;
+mod webhooks;

@@ -227,7 +227,7 @@ both_stores! {
         assert!(e["id"].as_str().is_some_and(|i| i.starts_with("evt_")));
         assert_eq!(e["api_version"], "v1");
         assert_eq!(e["category"], "provider_registration_lifecycle");
-        assert_eq!(e["data"]["changed_fields"], json!(["first_name"]));
+        assert_eq!(e["data"]["changes"], json!(["first_name"]));
         // Filter and cursor.
         let r = app.events("event=customer.verified,customer.created").await;
         assert_eq!(event_names(&r), ["customer.verified", "customer.created"]);

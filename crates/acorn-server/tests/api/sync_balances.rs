@@ -56,14 +56,19 @@ async fn settled(app: &TestApp, id: &str) -> Vec<Value> {
     }
 }
 
-/// The events that carry `attempt_id`.
+/// The events of a sync attempt: those that carry its `attempt_id`, and the `customer.updated`
+/// that moved `synced`.
 async fn events_of_attempt(app: &TestApp, attempt: &str) -> Vec<String> {
     let r = app.events("limit=100").await;
     let mut names: Vec<String> = r.data()["event_list"]
         .as_array()
         .expect("events")
         .iter()
-        .filter(|e| e["data"]["attempt_id"] == attempt)
+        .filter(|e| {
+            e["data"]["attempt_id"] == attempt
+                || (e["event"] == "customer.updated"
+                    && e["data"]["changes"] == json!(["synced", "synced_at"]))
+        })
         .map(|e| e["event"].as_str().expect("name").to_owned())
         .collect();
     names.reverse();
@@ -105,7 +110,7 @@ both_stores! {
         let names = events_of_attempt(&app, a["id"].as_str().expect("id")).await;
         assert_eq!(names, ["customer.sync.started", "customer.updated", "customer.sync.succeeded"]);
         let r = app.events("event=customer.sync.succeeded").await;
-        let pushed = &r.data()["event_list"][0]["data"]["provider_response"]["fields_updated"];
+        let pushed = &r.data()["event_list"][0]["data"]["provider_data"]["fields_updated"];
         assert_eq!(pushed, &json!(["city", "email", "first_name", "house_number", "neighborhood", "postal_code", "state", "street_name", "street_number", "subdivision"]));
 
         // A later change to a synced field flips synced; other fields do not.

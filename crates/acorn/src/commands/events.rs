@@ -135,12 +135,9 @@ fn id(e: &Value) -> String {
 fn cells(e: &Value) -> [String; 4] {
     let field = |k: &str| e.get(k).map(value_text).unwrap_or_default();
     let data = e.get("data");
-    // Customer events carry the customer (or `{customer, …}`); the others a `customer_id`.
+    // Every event's `data.id` is its customer's id (Oak's webhook shapes, contract §9).
     let customer = data
-        .and_then(|d| {
-            d.get("customer_id")
-                .or_else(|| d.get("customer").and_then(|c| c.get("id")))
-        })
+        .and_then(|d| d.get("id"))
         .map(value_text)
         .unwrap_or_else(|| output::NONE.to_owned());
     [field("created_at"), field("event"), customer, id(e)]

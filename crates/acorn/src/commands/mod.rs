@@ -1,5 +1,5 @@
 //! Every `acorn` command: `serve` and `merchants` run the server and manage its database; the
-//! client commands (`acorn customers`, `acorn registrations`, `acorn events`) call every API
+//! client commands (`acorn customers`, `acorn registrations`, `acorn events`, `acorn webhooks`) call every API
 //! operation from the terminal, spoken through `acorn-sdk`.
 //!
 //! Client output is an aligned table for people, or with `--json` exactly the API's `data`.
@@ -14,6 +14,7 @@ mod export;
 mod fields;
 mod import;
 mod kyc;
+mod listen;
 pub mod merchants;
 mod output;
 mod progress;
@@ -22,3 +23,4 @@ mod report;
 mod rows;
 pub mod serve;
 mod storage;
+pub mod webhooks;

@@ -147,6 +147,43 @@ pub struct ServeArgs {
     /// `http://` plus the request's Host header.
     #[arg(long, env = "ACORN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Seconds between webhook delivery attempts, comma-separated (each jittered); after the
+    /// last a notification is dead-lettered. Empty: no retries.
+    #[arg(
+        long,
+        env = "ACORN_WEBHOOK_RETRY_SCHEDULE",
+        default_value_t = default_retry_schedule()
+    )]
+    webhook_retry_schedule: String,
+    /// Accept `http://` webhook URLs outside sandbox mode.
+    #[arg(long, env = "ACORN_WEBHOOK_ALLOW_HTTP", default_value_t = Config::DEFAULT_WEBHOOK_ALLOW_HTTP)]
+    webhook_allow_http: bool,
+    /// Deliver webhooks to loopback, link-local and private addresses outside sandbox mode.
+    #[arg(long, env = "ACORN_WEBHOOK_ALLOW_PRIVATE", default_value_t = Config::DEFAULT_WEBHOOK_ALLOW_PRIVATE)]
+    webhook_allow_private: bool,
+}
+
+/// [`Config::DEFAULT_WEBHOOK_RETRY_SCHEDULE`] as `--webhook-retry-schedule` spells it.
+fn default_retry_schedule() -> String {
+    Config::DEFAULT_WEBHOOK_RETRY_SCHEDULE
+        .iter()
+        .map(|d| d.as_secs().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `--webhook-retry-schedule`: seconds, comma-separated (fractions allowed).
+fn retry_schedule(raw: &str) -> anyhow::Result<Vec<Duration>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let secs: f64 = s.parse().map_err(|_| {
+                anyhow::anyhow!("--webhook-retry-schedule: {s:?} is not a number of seconds")
+            })?;
+            seconds("--webhook-retry-schedule", secs)
+        })
+        .collect()
 }
 
 /// The server's configuration from the flags.
@@ -173,6 +210,9 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
         .map(|r| (r, f64::from(args.rate_limit_burst.max(1))));
     config.grant_rate_limit =
         rate("--grant-rate-limit", &args.grant_rate_limit)?.map(Config::grant_limit);
+    config.webhook_retry_schedule = retry_schedule(&args.webhook_retry_schedule)?;
+    config.webhook_allow_http = args.webhook_allow_http;
+    config.webhook_allow_private = args.webhook_allow_private;
     config.idempotency_retention = seconds(
         "--idempotency-retention-hours",
         args.idempotency_retention_hours * 3600.0,
@@ -256,4 +296,24 @@ fn rate(flag: &str, value: &str) -> anyhow::Result<Option<f64>> {
 fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| anyhow::anyhow!("{flag} must be a non-negative number of seconds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedules_are_seconds_separated_by_commas() {
+        assert_eq!(
+            retry_schedule(&default_retry_schedule()).unwrap(),
+            Config::DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec()
+        );
+        assert_eq!(
+            retry_schedule("1, 2,0.5").unwrap(),
+            [1.0, 2.0, 0.5].map(Duration::from_secs_f64).to_vec()
+        );
+        assert!(retry_schedule("").unwrap().is_empty());
+        assert!(retry_schedule("1,soon").is_err());
+        assert!(retry_schedule("-1").is_err());
+    }
 }

@@ -9,3 +9,4 @@ mod customers;
 mod events;
 mod helpers;
 mod registrations;
+mod webhooks;

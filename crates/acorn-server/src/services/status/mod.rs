@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::store::customers::adjust_counts;
-use crate::store::events::{insert_event, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event, registration_data, CATEGORY_REGISTRATION};
 use crate::store::jobs::enqueue;
 use crate::store::registrations::{
     all_of, apply_customer_change, save, CustomerChange, RegistrationKey,
@@ -66,7 +66,10 @@ pub(crate) async fn save_change(
     save(conn, key, reg, existing.is_none(), now).await?;
     let previous = existing.map(|r| r.status);
     if previous != Some(reg.status) {
-        let data = json!({"customer_id": key.customer.to_string(), "registration": reg});
+        let version = Store::fetch_customer(conn, key.merchant, key.customer, "")
+            .await?
+            .map(|c| c.version);
+        let data = registration_data(key.customer, version, reg);
         let event = format!("provider_registration.{}", reg.status);
         insert_event(
             conn,
@@ -79,16 +82,17 @@ pub(crate) async fn save_change(
         )
         .await?;
     }
-    recompute_customer(conn, key.merchant, key.customer, fills, now).await
+    recompute_customer(conn, key.merchant, key.customer, Some(reg), fills, now).await
 }
 
 /// Derives the customer's status from its registrations and applies it with `fills` (only
 /// where the customer has no value yet): `customer.updated`, and the status's own event when
-/// the status moved.
+/// the status moved. `cause` is the registration whose change this follows, if one did.
 pub(crate) async fn recompute_customer(
     conn: &mut AnyConnection,
     merchant: MerchantId,
     customer: CustomerId,
+    cause: Option<&Registration>,
     fills: Vec<(&'static str, String)>,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -115,7 +119,7 @@ pub(crate) async fn recompute_customer(
         .await?
         .ok_or(StoreError::NotFound)?;
     adjust_counts(conn, merchant, Some(&current), Some(&updated)).await?;
-    let data = json!({"customer": updated, "changed_fields": change.changed_fields()});
+    let data = customer_data(&updated, cause, &change.changed_fields());
     insert_event(
         conn,
         merchant,
@@ -127,7 +131,6 @@ pub(crate) async fn recompute_customer(
     )
     .await?;
     if let Some(event) = change.status.and_then(status_event) {
-        let data = json!({"customer": updated, "previous_status": current.status});
         insert_event(
             conn,
             merchant,
@@ -153,7 +156,7 @@ pub(crate) async fn documents_uploaded(
     now: i64,
 ) -> Result<(), StoreError> {
     let regs = all_of(conn, customer).await?;
-    let mut changed = false;
+    let mut changed = None;
     for mut reg in regs
         .into_iter()
         .filter(|r| r.documents == DocumentsState::Required)
@@ -179,10 +182,10 @@ pub(crate) async fn documents_uploaded(
             )
             .await?;
         }
-        changed = true;
+        changed = Some(reg);
     }
-    if changed {
-        recompute_customer(conn, merchant, customer, vec![], now).await?;
+    if let Some(reg) = changed {
+        recompute_customer(conn, merchant, customer, Some(&reg), vec![], now).await?;
     }
     Ok(())
 }

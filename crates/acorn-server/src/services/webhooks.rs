@@ -1,0 +1,124 @@
+//! Webhook endpoints and notifications (contract §9): the rules around the store's rows.
+
+use acorn_types::{MerchantId, NotificationId, WebhookId};
+use rand::RngCore;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::store::notifications::{Notification, NotificationQuery};
+use crate::store::webhooks::{Endpoint, EndpointPatch, NewEndpoint};
+use crate::store::{now_micros, Store};
+
+/// Prefix of generated signing secrets.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A fresh random signing secret: `whsec_` and 32 random bytes in hex.
+pub fn new_secret() -> String {
+    let mut buf = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    format!("{SECRET_PREFIX}{}", hex::encode(buf))
+}
+
+/// Checks a webhook URL: absolute, `https://`, or `http://` in sandbox mode or with
+/// `--webhook-allow-http`. The host is not resolved here (that happens at delivery). The
+/// error is the message for the `url` field.
+pub fn check_url(config: &Config, url: &str) -> Result<String, String> {
+    let trimmed = url.trim();
+    let parsed = url::Url::parse(trimmed).map_err(|e| format!("url is not a valid URL: {e}"))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("url must name a host".to_owned());
+    }
+    match parsed.scheme() {
+        "https" => Ok(trimmed.to_owned()),
+        "http" if config.sandbox || config.webhook_allow_http => Ok(trimmed.to_owned()),
+        "http" => Err(
+            "url must be https:// (http:// is accepted only in sandbox mode or with --webhook-allow-http)"
+                .to_owned(),
+        ),
+        other => Err(format!("url scheme {other}:// is not supported; use https://")),
+    }
+}
+
+/// Registers an endpoint with a fresh secret.
+pub async fn register(
+    store: &Store,
+    merchant: MerchantId,
+    url: String,
+    description: Option<String>,
+    event_types: Option<Vec<String>>,
+) -> Result<Endpoint, ApiError> {
+    let new = NewEndpoint {
+        url,
+        description,
+        event_types,
+        secret: new_secret(),
+    };
+    Ok(store.insert_endpoint(merchant, new, now_micros()).await?)
+}
+
+/// The merchant's endpoints.
+pub async fn list(store: &Store, merchant: MerchantId) -> Result<Vec<Endpoint>, ApiError> {
+    Ok(store.list_endpoints(merchant).await?)
+}
+
+/// One endpoint.
+pub async fn get(store: &Store, merchant: MerchantId, id: WebhookId) -> Result<Endpoint, ApiError> {
+    Ok(store.get_endpoint(merchant, id).await?)
+}
+
+/// Changes an endpoint.
+pub async fn update(
+    store: &Store,
+    merchant: MerchantId,
+    id: WebhookId,
+    patch: EndpointPatch,
+) -> Result<Endpoint, ApiError> {
+    Ok(store
+        .update_endpoint(merchant, id, patch, now_micros())
+        .await?)
+}
+
+/// Flips `is_active`.
+pub async fn toggle(
+    store: &Store,
+    merchant: MerchantId,
+    id: WebhookId,
+) -> Result<Endpoint, ApiError> {
+    Ok(store.toggle_endpoint(merchant, id, now_micros()).await?)
+}
+
+/// Deletes an endpoint (its pending notifications are dead-lettered).
+pub async fn delete(store: &Store, merchant: MerchantId, id: WebhookId) -> Result<(), ApiError> {
+    Ok(store.delete_endpoint(merchant, id, now_micros()).await?)
+}
+
+/// A page of notifications and the total count.
+pub async fn notifications(
+    store: &Store,
+    merchant: MerchantId,
+    query: &NotificationQuery,
+) -> Result<(Vec<Notification>, i64), ApiError> {
+    Ok(store.list_notifications(merchant, query).await?)
+}
+
+/// One notification.
+pub async fn notification(
+    store: &Store,
+    merchant: MerchantId,
+    id: NotificationId,
+) -> Result<Notification, ApiError> {
+    Ok(store.get_notification(merchant, id).await?)
+}
+
+/// Sends a delivered or dead-lettered notification again (a new round, the same id).
+pub async fn replay(
+    store: &Store,
+    merchant: MerchantId,
+    id: NotificationId,
+) -> Result<(), ApiError> {
+    store
+        .replay_notification(merchant, id, now_micros())
+        .await?;
+    store.wake_deliverer();
+    Ok(())
+}
