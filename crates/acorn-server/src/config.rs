@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::providers::stripe::StripeConfig;
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -63,6 +65,11 @@ pub struct Config {
     /// Scheme and authority put in download links (e.g. `https://kyc.example.com`); `None`
     /// means `http://` plus the request's `Host`.
     pub public_url: Option<String>,
+    /// Stripe's key, API base and webhook secret; with it, `stripe` is the real provider.
+    pub stripe: Option<StripeConfig>,
+    /// How often registrations still in progress at a real provider are read again (a missed
+    /// webhook is caught up within this time).
+    pub reconcile_interval: Duration,
 }
 
 impl Config {
@@ -101,6 +108,8 @@ impl Config {
     pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
     /// The default lifetime of signed download links.
     pub const DEFAULT_FILE_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+    /// The default time between two reads of a registration still in progress at Stripe.
+    pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
     /// The defaults of `acorn serve` for a data directory: SQLite inside it, 127.0.0.1:8080.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
@@ -130,6 +139,8 @@ impl Config {
             file_store: None,
             file_link_ttl: Self::DEFAULT_FILE_LINK_TTL,
             public_url: None,
+            stripe: None,
+            reconcile_interval: Self::DEFAULT_RECONCILE_INTERVAL,
         }
     }
 

@@ -11,12 +11,14 @@ use crate::state::AppState;
 use crate::store::jobs::Job;
 use crate::store::now_micros;
 
-/// How long a claim lasts; a job whose process died is claimed again after this.
 /// The job kind of one sandbox step.
 pub const SANDBOX_STEP: &str = "sandbox.advance";
 /// The job kind of one sync try.
 pub const SYNC_TRY: &str = "sync.attempt";
+/// The job kind of one re-read of a registration at a real provider (a missed webhook caught up).
+pub const PROVIDER_RECONCILE: &str = "provider.reconcile";
 
+/// How long a claim lasts; a job whose process died is claimed again after this.
 const LEASE: Duration = Duration::from_secs(60);
 /// Jobs claimed per round.
 const BATCH: i64 = 32;
@@ -80,6 +82,7 @@ async fn run_one(state: &AppState, job: &Job) {
     let result = match job.kind.as_str() {
         SANDBOX_STEP => crate::services::registrations::run_sandbox_step(state, job).await,
         SYNC_TRY => crate::services::sync::run_try(state, job).await,
+        PROVIDER_RECONCILE => crate::services::provider_state::run_reconcile(state, job).await,
         other => {
             tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await

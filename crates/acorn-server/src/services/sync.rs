@@ -216,6 +216,8 @@ async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
         role: reg.target_role,
         provider_customer_id: reg.provider_customer_id.as_deref(),
         email: &t.email,
+        attempt_id: t.attempt,
+        try_number: t.attempts,
         values: &t.values,
     };
     match adapter.sync(&push).await {
