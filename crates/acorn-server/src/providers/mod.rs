@@ -35,10 +35,11 @@ pub struct RegistrationRequest<'a> {
     pub provider_data: &'a Map<String, Value>,
     /// The provider's id of the registration's object, once it has one.
     pub provider_customer_id: Option<&'a str>,
-    /// Which committed version of the registration the call starts from (`new`, or its last
-    /// change): a retry of the same step — after a crash, before Acorn committed — sends the
-    /// same idempotency keys; a later submission sends new ones.
-    pub revision: &'a str,
+    /// What the provider's idempotency keys are derived from: the stored registration and its
+    /// last change, or — before the registration exists — the customer, provider and role. A
+    /// retry of the same step (after a crash, before Acorn committed) derives the same keys; a
+    /// later submission, after a committed change, new ones.
+    pub idempotency_scope: &'a str,
 }
 
 /// What the provider says about a registration (its answer to a submit, an account re-read or

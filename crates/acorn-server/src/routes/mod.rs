@@ -61,10 +61,7 @@ fn public(state: &AppState) -> Router<AppState> {
             )),
         )
         .route("/api/v1/files/{file_id}/content", get(files::content))
-        .route(
-            "/api/v1/providers/stripe/webhook",
-            post(providers::stripe),
-        )
+        .route("/api/v1/providers/stripe/webhook", post(providers::stripe))
 }
 
 /// Every other API route. Its route layers run, outermost first: the auth layer (verifies the

@@ -176,7 +176,8 @@ async fn report(
     let store = &state.store;
     let now = now_micros();
     let mut tx = store.begin().await?;
-    let found = find_by_provider_id(&mut tx, Provider::Stripe, role, id, store.for_update()).await?;
+    let found =
+        find_by_provider_id(&mut tx, Provider::Stripe, role, id, store.for_update()).await?;
     let Some((merchant, customer, reg)) = found else {
         return Ok(WebhookOutcome::Ignored);
     };
@@ -227,7 +228,9 @@ pub async fn run_reconcile(state: &AppState, job: &Job) -> Result<(), StoreError
     let now = now_micros();
     let mut tx = store.begin().await?;
     if let Some(reported) = reported {
-        if let Some((merchant, customer, reg)) = find_by_id(&mut tx, reg_id, store.for_update()).await? {
+        if let Some((merchant, customer, reg)) =
+            find_by_id(&mut tx, reg_id, store.for_update()).await?
+        {
             save_reported(&mut tx, merchant, customer, reg, &reported, now).await?;
             if in_progress(reported.status) {
                 let at = now + reconcile_delay(state);

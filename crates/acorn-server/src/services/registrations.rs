@@ -143,7 +143,24 @@ struct Prepared {
     merged: Map<String, Value>,
     adapter: Arc<dyn ProviderAdapter>,
     provider_customer_id: Option<String>,
-    revision: String,
+    scope: String,
+}
+
+/// The provider idempotency scope of a registration step (see
+/// [`RegistrationRequest::idempotency_scope`]). A new registration's id is chosen afresh on
+/// every try, so before it is stored the scope is the customer, provider and role.
+fn idempotency_scope(key: &RegistrationKey, existing: Option<&Registration>) -> String {
+    match existing {
+        Some(r) => {
+            let at: String = r
+                .updated_at
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            format!("{}_{at}", r.id)
+        }
+        None => format!("{}_{}_{}_new", key.customer, key.provider, key.role),
+    }
 }
 
 async fn prepare(
@@ -168,19 +185,17 @@ async fn prepare(
         .and_then(|r| r.provider_data.clone())
         .unwrap_or_default();
     merged.extend(data.clone());
-    // The stored registration's last change, as a token fit for an idempotency key.
-    let revision = existing.as_ref().map_or_else(
-        || "new".to_owned(),
-        |r| r.updated_at.chars().filter(char::is_ascii_alphanumeric).collect(),
-    );
+    let scope = idempotency_scope(&key, existing.as_ref());
     let prepared = Prepared {
         adapter: adapter(state, key.provider)?,
         key,
         id,
         customer,
         merged,
-        provider_customer_id: existing.as_ref().and_then(|r| r.provider_customer_id.clone()),
-        revision,
+        provider_customer_id: existing
+            .as_ref()
+            .and_then(|r| r.provider_customer_id.clone()),
+        scope,
     };
     Ok((prepared, existing))
 }
@@ -194,7 +209,7 @@ impl Prepared {
             customer: &self.customer,
             provider_data: &self.merged,
             provider_customer_id: self.provider_customer_id.as_deref(),
-            revision: &self.revision,
+            idempotency_scope: &self.scope,
         }
     }
 }

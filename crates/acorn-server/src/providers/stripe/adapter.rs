@@ -77,17 +77,19 @@ impl StripeAdapter {
         ))
     }
 
-    /// The key of one POST: the registration (or attempt), the revision it was made from, and
-    /// what the call creates, so a retry of the same step reuses it and nothing else does.
+    /// The key of one POST: the registration's idempotency scope and what the call does, so a
+    /// retry of the same step reuses it and nothing else does.
     fn key(req: &RegistrationRequest<'_>, purpose: &str) -> String {
-        format!("acorn_{}_{}_{purpose}", req.registration_id, req.revision)
+        format!("acorn_{}_{purpose}", req.idempotency_scope)
     }
 
-    async fn create_customer(&self, req: &RegistrationRequest<'_>) -> Result<Submitted, ProviderError> {
+    async fn create_customer(
+        &self,
+        req: &RegistrationRequest<'_>,
+    ) -> Result<Submitted, ProviderError> {
         let profile = profile_of(req.customer)?;
         let mut form = customer_form(Profile(&profile));
-        form.push("metadata[acorn_customer_id]", req.customer.id.as_str())
-            .push("metadata[acorn_registration_id]", req.registration_id.to_string());
+        form.push("metadata[acorn_customer_id]", req.customer.id.as_str());
         let customer = self
             .client
             .post("/v1/customers", &form, &Self::key(req, "customer"), None)
@@ -100,17 +102,19 @@ impl StripeAdapter {
         })
     }
 
-    async fn create_account(&self, req: &RegistrationRequest<'_>) -> Result<Submitted, ProviderError> {
+    async fn create_account(
+        &self,
+        req: &RegistrationRequest<'_>,
+    ) -> Result<Submitted, ProviderError> {
         let data = Profile(req.provider_data);
         let kind = data.text("account_type").unwrap_or("express");
         let business = data.text("business_type").unwrap_or("individual");
         let profile = profile_of(req.customer)?;
         let mut form = Form::new();
         form.push("type", kind)
-            .opt("country", req.customer.country_code.as_deref())
+            .opt("country", Profile(&profile).country().as_deref())
             .push("business_type", business)
-            .push("metadata[acorn_customer_id]", req.customer.id.as_str())
-            .push("metadata[acorn_registration_id]", req.registration_id.to_string());
+            .push("metadata[acorn_customer_id]", req.customer.id.as_str());
         if kind != "standard" {
             form.push("capabilities[card_payments][requested]", "true")
                 .push("capabilities[transfers][requested]", "true");
@@ -133,16 +137,38 @@ impl StripeAdapter {
         })
     }
 
-    async fn onboarding_link(&self, req: &RegistrationRequest<'_>, account: &str) -> Result<Value, ProviderError> {
+    async fn onboarding_link(
+        &self,
+        req: &RegistrationRequest<'_>,
+        account: &str,
+    ) -> Result<Value, ProviderError> {
         let data = Profile(req.provider_data);
-        let fallback = |what: &str| format!("{}/stripe/onboarding/{what}?account={account}", self.public_url);
+        let fallback = |what: &str| {
+            format!(
+                "{}/stripe/onboarding/{what}?account={account}",
+                self.public_url
+            )
+        };
         let mut form = Form::new();
         form.push("account", account)
             .push("type", "account_onboarding")
-            .push("refresh_url", data.text("refresh_url").map_or_else(|| fallback("refresh"), str::to_owned))
-            .push("return_url", data.text("return_url").map_or_else(|| fallback("return"), str::to_owned));
+            .push(
+                "refresh_url",
+                data.text("refresh_url")
+                    .map_or_else(|| fallback("refresh"), str::to_owned),
+            )
+            .push(
+                "return_url",
+                data.text("return_url")
+                    .map_or_else(|| fallback("return"), str::to_owned),
+            );
         self.client
-            .post("/v1/account_links", &form, &Self::key(req, "account_link"), None)
+            .post(
+                "/v1/account_links",
+                &form,
+                &Self::key(req, "account_link"),
+                None,
+            )
             .await
     }
 
@@ -174,11 +200,18 @@ impl ProviderAdapter for StripeAdapter {
                 "reason": "no Stripe object yet; the profile is sent when the registration is submitted"}));
         };
         let profile = profile_of(req.customer)?;
-        let business = Profile(req.provider_data).text("business_type").unwrap_or("individual");
+        let business = Profile(req.provider_data)
+            .text("business_type")
+            .unwrap_or("individual");
         let (path, form) = Self::update(req.role, id, Profile(&profile), business);
-        let object = self.client.post(&path, &form, &Self::key(req, "populate"), None).await?;
-        Ok(json!({"object": "profile_update", "pushed": true, "id": object["id"],
-            "fields_sent": form.pairs().iter().map(|(k, _)| k).collect::<Vec<_>>()}))
+        let object = self
+            .client
+            .post(&path, &form, &Self::key(req, "populate"), None)
+            .await?;
+        Ok(
+            json!({"object": "profile_update", "pushed": true, "id": object["id"],
+            "fields_sent": form.pairs().iter().map(|(k, _)| k).collect::<Vec<_>>()}),
+        )
     }
 
     async fn sync(&self, push: &SyncPush<'_>) -> Result<Value, ProviderError> {
@@ -191,14 +224,22 @@ impl ProviderAdapter for StripeAdapter {
         }
         let key = format!("acorn_{}_try{}_sync", push.attempt_id, push.try_number);
         let object = self.client.post(&path, &form, &key, None).await?;
-        Ok(json!({"object": "sync", "id": object["id"], "stripe_object": object["object"],
-            "fields_updated": push.values.keys().collect::<Vec<_>>()}))
+        Ok(
+            json!({"object": "sync", "id": object["id"], "stripe_object": object["object"],
+            "fields_updated": push.values.keys().collect::<Vec<_>>()}),
+        )
     }
 
-    async fn balances(&self, accounts: &[BalanceAccount]) -> Result<Vec<(String, Vec<BalanceTotal>)>, ProviderError> {
+    async fn balances(
+        &self,
+        accounts: &[BalanceAccount],
+    ) -> Result<Vec<(String, Vec<BalanceTotal>)>, ProviderError> {
         let mut out = Vec::with_capacity(accounts.len());
         for a in accounts {
-            let id = a.provider_account_id.clone().unwrap_or_else(|| a.registration_id.to_string());
+            let id = a
+                .provider_account_id
+                .clone()
+                .unwrap_or_else(|| a.registration_id.to_string());
             // Money at Stripe is held by accounts; a Stripe customer has no balance of its own.
             let totals = match (&a.provider_account_id, a.role) {
                 (Some(acct), TargetRole::ConnectedAccount) => {
@@ -211,7 +252,10 @@ impl ProviderAdapter for StripeAdapter {
         Ok(out)
     }
 
-    async fn refresh(&self, reg: &RefreshRequest<'_>) -> Result<Option<ProviderState>, ProviderError> {
+    async fn refresh(
+        &self,
+        reg: &RefreshRequest<'_>,
+    ) -> Result<Option<ProviderState>, ProviderError> {
         match (reg.role, reg.provider_customer_id) {
             (TargetRole::ConnectedAccount, Some(id)) => {
                 let account = self.client.get(&format!("/v1/accounts/{id}"), None).await?;

@@ -223,9 +223,15 @@ impl Client {
         let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
         let e = &body["error"];
         let kind = e["type"].as_str().unwrap_or("api_error");
-        let code = e["code"].as_str().map(|c| format!(" ({c})")).unwrap_or_default();
+        let code = e["code"]
+            .as_str()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         let detail = e["message"].as_str().unwrap_or("no error message");
-        let param = e["param"].as_str().map(|p| format!(" [param {p}]")).unwrap_or_default();
+        let param = e["param"]
+            .as_str()
+            .map(|p| format!(" [param {p}]"))
+            .unwrap_or_default();
         let message = format!("stripe {} {kind}{code}: {detail}{param}", status.as_u16());
         Failure {
             error: ProviderError {
@@ -285,15 +291,23 @@ mod tests {
     #[test]
     fn refusals_read_stripe_errors_and_never_show_the_key() {
         let key = "sk_test_abcdefghijklmnop";
-        let c = Client::new("http://x", SecretString::from(key), Duration::from_secs(1), 0)
-            .expect("client");
+        let c = Client::new(
+            "http://x",
+            SecretString::from(key),
+            Duration::from_secs(1),
+            0,
+        )
+        .expect("client");
         assert!(!format!("{c:?}").contains(key));
         let body = format!(
             r#"{{"error":{{"type":"invalid_request_error","code":"resource_missing","message":"No such key {key}","param":"id"}}}}"#
         );
         let f = c.refusal(StatusCode::BAD_REQUEST, &HeaderMap::new(), &body);
         assert!(!f.error.retryable);
-        assert!(f.error.message.contains("invalid_request_error (resource_missing)"));
+        assert!(f
+            .error
+            .message
+            .contains("invalid_request_error (resource_missing)"));
         assert!(!f.error.message.contains(key), "{}", f.error.message);
         let mut h = HeaderMap::new();
         h.insert("retry-after", "3".parse().expect("header"));
@@ -301,7 +315,11 @@ mod tests {
         assert!(f.error.retryable);
         assert_eq!(f.wait, Some(Duration::from_secs(3)));
         h.insert("stripe-should-retry", "false".parse().expect("header"));
-        assert!(!c.refusal(StatusCode::SERVICE_UNAVAILABLE, &h, "").error.retryable);
+        assert!(
+            !c.refusal(StatusCode::SERVICE_UNAVAILABLE, &h, "")
+                .error
+                .retryable
+        );
         h.insert("stripe-should-retry", "true".parse().expect("header"));
         assert!(c.refusal(StatusCode::BAD_REQUEST, &h, "").error.retryable);
     }

@@ -39,6 +39,11 @@ impl<'a> Profile<'a> {
         })
     }
 
+    /// The ISO country code, upper case as Stripe writes it.
+    pub fn country(&self) -> Option<String> {
+        self.text("country_code").map(str::to_ascii_uppercase)
+    }
+
     /// `first last`, or the company's name.
     fn name(&self) -> Option<String> {
         if let Some(c) = self.text("company_name") {
@@ -81,7 +86,7 @@ fn address(form: &mut Form, prefix: &str, p: Profile<'_>) {
         .opt(format!("{prefix}[city]"), p.text("city"))
         .opt(format!("{prefix}[state]"), p.text("state"))
         .opt(format!("{prefix}[postal_code]"), p.text("postal_code"))
-        .opt(format!("{prefix}[country]"), p.text("country_code"));
+        .opt(format!("{prefix}[country]"), p.country().as_deref());
 }
 
 /// The parameters of `POST /v1/customers[/{id}]`: the profile's fields that are present.
@@ -99,7 +104,10 @@ pub fn account_profile(form: &mut Form, p: Profile<'_>, business_type: &str) {
     form.opt("email", p.text("email"));
     if business_type == "company" {
         form.opt("company[name]", p.text("company_name"))
-            .opt("company[tax_id]", p.text("tax_id").or(p.text("document_number")))
+            .opt(
+                "company[tax_id]",
+                p.text("tax_id").or(p.text("document_number")),
+            )
             .opt("company[phone]", p.phone().as_deref());
         address(form, "company[address]", p);
         return;
@@ -214,7 +222,8 @@ pub fn balance_totals(balance: &Value) -> Vec<BalanceTotal> {
     ];
     for (bucket, slot) in buckets {
         for entry in balance[bucket].as_array().into_iter().flatten() {
-            let (Some(currency), Some(amount)) = (entry["currency"].as_str(), entry["amount"].as_i64())
+            let (Some(currency), Some(amount)) =
+                (entry["currency"].as_str(), entry["amount"].as_i64())
             else {
                 continue;
             };
@@ -249,7 +258,10 @@ mod tests {
     }
 
     fn get<'a>(f: &'a Form, k: &str) -> Option<&'a str> {
-        f.pairs().iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+        f.pairs()
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
@@ -274,15 +286,22 @@ mod tests {
             "currently_due": ["individual.dob.day", "individual.verification.document", "business_profile.url"],
             "past_due": ["individual.id_number"], "disabled_reason": "requirements.past_due"}}));
         assert_eq!(due.status, RegistrationStatus::Processing);
-        assert_eq!(due.missing_fields, ["business_profile.url", "dob", "document_number"]);
+        assert_eq!(
+            due.missing_fields,
+            ["business_profile.url", "dob", "document_number"]
+        );
         assert_eq!(due.documents, Some(DocumentsState::Required));
         assert_eq!(due.provider_customer_id.as_deref(), Some("acct_1"));
         let ok = account_state(&json!({"charges_enabled": true, "payouts_enabled": true,
             "requirements": {"currently_due": [], "past_due": []}}));
         assert_eq!(ok.status, RegistrationStatus::Approved);
-        let rejected = account_state(&json!({"requirements": {"disabled_reason": "rejected.fraud"}}));
+        let rejected =
+            account_state(&json!({"requirements": {"disabled_reason": "rejected.fraud"}}));
         assert_eq!(rejected.status, RegistrationStatus::Rejected);
-        assert_eq!(rejected.rejection_reason.as_deref(), Some("stripe: rejected.fraud"));
+        assert_eq!(
+            rejected.rejection_reason.as_deref(),
+            Some("stripe: rejected.fraud")
+        );
         let restricted = account_state(&json!({"charges_enabled": true, "payouts_enabled": true,
             "capabilities": {"transfers": "inactive"}, "requirements": {}}));
         assert_eq!(restricted.status, RegistrationStatus::Restricted);
@@ -298,6 +317,9 @@ mod tests {
             "instant_available": [{"amount": 50, "currency": "usd"}]}));
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].currency.as_str(), t[0].available), ("eur", 7));
-        assert_eq!((t[1].available, t[1].pending, t[1].instant_payouts), (100, 6, 50));
+        assert_eq!(
+            (t[1].available, t[1].pending, t[1].instant_payouts),
+            (100, 6, 50)
+        );
     }
 }

@@ -101,7 +101,10 @@ mod tests {
             .with_webhook_secret(SecretString::from("whsec_hidden"))
             .expect("secret");
         let shown = format!("{c:?}");
-        assert!(!shown.contains("SECRET") && !shown.contains("hidden"), "{shown}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("hidden"),
+            "{shown}"
+        );
         assert_eq!(c.key_kind(), "test");
         let err = StripeConfig::new(SecretString::from("pk_test_nope")).expect_err("refused");
         assert!(!err.to_string().contains("nope"));

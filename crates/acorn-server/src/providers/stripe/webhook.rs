@@ -65,9 +65,9 @@ pub fn verify(
         return Err(SignatureError::Stale);
     }
     let expected = mac(secret, t, body);
-    let matches = signatures.iter().any(|s| {
-        hex::decode(s).is_ok_and(|bytes| expected.clone().verify_slice(&bytes).is_ok())
-    });
+    let matches = signatures
+        .iter()
+        .any(|s| hex::decode(s).is_ok_and(|bytes| expected.clone().verify_slice(&bytes).is_ok()));
     if matches {
         Ok(())
     } else {
@@ -102,7 +102,10 @@ mod tests {
             verify(SECRET, Some(&header), body, now + 301),
             Err(SignatureError::Stale)
         );
-        assert_eq!(verify(SECRET, None, body, now), Err(SignatureError::Missing));
+        assert_eq!(
+            verify(SECRET, None, body, now),
+            Err(SignatureError::Missing)
+        );
         assert_eq!(
             verify(SECRET, Some("v1=abcd"), body, now),
             Err(SignatureError::Malformed)
