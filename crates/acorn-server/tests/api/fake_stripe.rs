@@ -44,6 +44,9 @@ impl Recorded {
     }
 }
 
+/// A keyed request's path and parameters, and the answer it got.
+type Replay = (String, Vec<(String, String)>, u16, Value);
+
 /// What the fake keeps.
 #[derive(Default)]
 pub struct Inner {
@@ -57,7 +60,7 @@ pub struct Inner {
     pub lose_answers: bool,
     /// While set, customer and account updates are refused with this status and error.
     pub refuse_updates: Option<(u16, Value)>,
-    idempotent: HashMap<String, (String, Vec<(String, String)>, u16, Value)>,
+    idempotent: HashMap<String, Replay>,
     next: u64,
 }
 

@@ -210,11 +210,14 @@ pub fn account_state(account: &Value) -> ProviderState {
     state
 }
 
+/// Where one Stripe balance bucket goes in a total.
+type Slot = fn(&mut BalanceTotal) -> &mut i64;
+
 /// `available`, `pending`, `connect_reserved` and `instant_available` of a Stripe balance,
 /// summed per currency, in currency order.
 pub fn balance_totals(balance: &Value) -> Vec<BalanceTotal> {
     let mut by: BTreeMap<String, BalanceTotal> = BTreeMap::new();
-    let buckets: [(&str, fn(&mut BalanceTotal) -> &mut i64); 4] = [
+    let buckets: [(&str, Slot); 4] = [
         ("available", |t| &mut t.available),
         ("pending", |t| &mut t.pending),
         ("connect_reserved", |t| &mut t.reserved),
