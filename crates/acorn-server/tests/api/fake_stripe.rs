@@ -107,7 +107,9 @@ impl FakeStripe {
         c.api_base = self.base.clone();
         c.timeout = Duration::from_secs(5);
         c.max_network_retries = 0;
-        c.with_webhook_secret(SecretString::from(WEBHOOK_SECRET))
+        // Two endpoints (platform and connected accounts), each with its own secret.
+        let secrets = format!("whsec_fake_platform_endpoint,{WEBHOOK_SECRET}");
+        c.with_webhook_secret(SecretString::from(secrets))
             .expect("secret")
     }
 

@@ -68,13 +68,18 @@ impl StripeAdapter {
         body: &[u8],
         now: i64,
     ) -> Option<Result<(), super::webhook::SignatureError>> {
-        let secret = self.webhook_secret.as_ref()?;
-        Some(super::webhook::verify(
-            secret.expose_secret(),
-            header,
-            body,
-            now,
-        ))
+        let secrets = self.webhook_secret.as_ref()?.expose_secret();
+        // Any of the configured secrets may have signed it; the first refusal is reported.
+        let mut first = None;
+        for secret in secrets.split(',').map(str::trim) {
+            match super::webhook::verify(secret, header, body, now) {
+                Ok(()) => return Some(Ok(())),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        first.map(Err)
     }
 
     /// The key of one POST: the registration's idempotency scope and what the call does, so a

@@ -22,7 +22,9 @@ pub struct StripeConfig {
     pub secret_key: SecretString,
     /// Stripe's API, or a fake in tests.
     pub api_base: String,
-    /// The webhook endpoint's signing secret (`whsec_…`); webhooks are refused without it.
+    /// The webhook endpoints' signing secrets (`whsec_…`, comma-separated when Stripe sends to
+    /// the URL from two endpoints, e.g. one for the platform and one for connected accounts);
+    /// webhooks are refused without one.
     pub webhook_secret: Option<SecretString>,
     /// The longest one call to Stripe may take.
     pub timeout: Duration,
@@ -69,11 +71,14 @@ impl StripeConfig {
         })
     }
 
-    /// Sets the webhook signing secret, checked for its `whsec_` shape.
+    /// Sets the webhook signing secrets (comma-separated), each checked for its `whsec_` shape.
     pub fn with_webhook_secret(mut self, secret: SecretString) -> anyhow::Result<Self> {
         anyhow::ensure!(
-            secret.expose_secret().starts_with("whsec_"),
-            "the Stripe webhook secret must start with whsec_"
+            secret
+                .expose_secret()
+                .split(',')
+                .all(|s| s.trim().starts_with("whsec_")),
+            "each Stripe webhook secret must start with whsec_"
         );
         self.webhook_secret = Some(secret);
         Ok(self)
