@@ -104,6 +104,8 @@ pub struct SyncPush<'a> {
     pub role: TargetRole,
     /// The provider's id for the customer, if known.
     pub provider_customer_id: Option<&'a str>,
+    /// The registration's provider data (e.g. a connected account's `business_type`).
+    pub provider_data: Option<&'a Map<String, Value>>,
     /// The customer's current email (the sandbox reads its rules from it).
     pub email: &'a str,
     /// The sync attempt (with the try, the provider's idempotency key).

@@ -165,6 +165,13 @@ stripe_tests! {
         assert_eq!(health.status, 200);
         // The key is nowhere in the configuration's Debug.
         assert!(!format!("{:?}", app.state.config).contains(KEY));
+
+        // Deleted at Stripe: the registration is cancelled.
+        let deleted = json!({"id": cus, "object": "customer", "deleted": true});
+        let r = fake.send_event(&app.base, "customer.deleted", &deleted, WEBHOOK_SECRET).await;
+        assert_eq!(r.data()["outcome"], "applied", "{}", r.body);
+        let now = app.registration_status(&id).await.data()[0].clone();
+        assert_eq!(now["status"], "cancelled");
         fake.assert_clean();
     }
 

@@ -36,6 +36,15 @@ fn profile_of(customer: &Customer) -> Result<Map<String, Value>, ProviderError> 
     }
 }
 
+/// A Stripe id fit for a URL path (Stripe's ids are letters, digits and `_`).
+fn path_id(id: &str) -> Result<&str, ProviderError> {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(id)
+    } else {
+        Err(refused("the stored Stripe id is not a Stripe id"))
+    }
+}
+
 fn id_of(object: &Value) -> Result<String, ProviderError> {
     object["id"]
         .as_str()
@@ -208,7 +217,7 @@ impl ProviderAdapter for StripeAdapter {
         let business = Profile(req.provider_data)
             .text("business_type")
             .unwrap_or("individual");
-        let (path, form) = Self::update(req.role, id, Profile(&profile), business);
+        let (path, form) = Self::update(req.role, path_id(id)?, Profile(&profile), business);
         let object = self
             .client
             .post(&path, &form, &Self::key(req, "populate"), None)
@@ -223,7 +232,12 @@ impl ProviderAdapter for StripeAdapter {
         let id = push
             .provider_customer_id
             .ok_or_else(|| refused("the registration has no Stripe object to update yet"))?;
-        let (path, form) = Self::update(push.role, id, Profile(push.values), "individual");
+        let id = path_id(id)?;
+        let business = push
+            .provider_data
+            .and_then(|d| Profile(d).text("business_type"))
+            .unwrap_or("individual");
+        let (path, form) = Self::update(push.role, id, Profile(push.values), business);
         if form.pairs().is_empty() {
             return Ok(json!({"object": "sync", "id": id, "fields_updated": []}));
         }
@@ -263,7 +277,8 @@ impl ProviderAdapter for StripeAdapter {
     ) -> Result<Option<ProviderState>, ProviderError> {
         match (reg.role, reg.provider_customer_id) {
             (TargetRole::ConnectedAccount, Some(id)) => {
-                let account = self.client.get(&format!("/v1/accounts/{id}"), None).await?;
+                let path = format!("/v1/accounts/{}", path_id(id)?);
+                let account = self.client.get(&path, None).await?;
                 Ok(Some(account_state(&account)))
             }
             _ => Ok(None),
