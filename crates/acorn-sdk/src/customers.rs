@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use acorn_types::{
     ApiResponse, BalanceFilter, Balances, Customer, CustomerBatchItem, CustomerBatchRequest,
-    CustomerBatchResponse, CustomerFile, CustomerList, CustomerRequest, FileType, ListParams,
-    PlatformRequest, Registration, SyncRequest, BATCH_MAX_ITEMS,
+    CustomerBatchResponse, CustomerFile, CustomerList, CustomerRequest, FileType, IdempotencyKey,
+    ListParams, PlatformRequest, Registration, SyncRequest, BATCH_MAX_ITEMS,
 };
 use futures::Stream;
 use reqwest::Method;
@@ -41,13 +41,12 @@ pub struct BatchOutcome {
     pub result: Result<ApiResponse<Customer>, OakError>,
 }
 
+/// The server's rule for keys ([`acorn_types::is_valid_idempotency_key`]), checked before
+/// anything is sent.
 fn check_key(key: &str) -> Result<(), OakError> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(OakError::InvalidArgument(
-            "an idempotency key must be 1-255 visible ASCII characters".into(),
-        ));
-    }
-    Ok(())
+    IdempotencyKey::parse(key)
+        .map(|_| ())
+        .map_err(|e| OakError::InvalidArgument(e.to_string()))
 }
 
 fn customer_path(id: &str, rest: &str) -> Result<String, OakError> {
@@ -93,7 +92,8 @@ impl CustomerService {
     /// attempt) instead of a fresh random one, so that repeating the call — in a later process,
     /// after a crash — creates the customer at most once: within the server's retention window
     /// (24 h by default) a repeat with the same key and body gets the first answer replayed.
-    /// A key must be 1–255 visible ASCII characters; the same key with a different body is
+    /// A key must be 1–255 printable ASCII characters, space included (the server's rule,
+    /// [`acorn_types::is_valid_idempotency_key`]); the same key with a different body is
     /// refused by the server (422 `idempotency_mismatch`).
     ///
     /// ```no_run

@@ -132,7 +132,7 @@ async fn the_callers_key_is_sent_on_every_attempt_and_every_repeat() {
     let fresh = keys[3].as_deref().unwrap();
     assert_ne!(fresh, "import-abc-1");
 
-    for bad in ["", "has space", "é", &"k".repeat(256)] {
+    for bad in ["", "has\ttab", "é", &"k".repeat(256)] {
         let err = customers
             .create_with_idempotency_key(&alice, bad)
             .await
@@ -144,4 +144,12 @@ async fn the_callers_key_is_sent_on_every_attempt_and_every_repeat() {
         4,
         "nothing sent for bad keys"
     );
+
+    // One rule with the server: a space is a printable ASCII character.
+    customers
+        .create_with_idempotency_key(&alice, "import abc 2")
+        .await
+        .unwrap();
+    let last = seen.keys.lock().unwrap().last().cloned().flatten();
+    assert_eq!(last.as_deref(), Some("import abc 2"));
 }

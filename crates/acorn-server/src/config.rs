@@ -149,6 +149,12 @@ impl Config {
     pub fn grant_limit(rate: f64) -> (f64, f64) {
         (rate, (rate * Self::GRANT_BURST_FACTOR).max(1.0))
     }
+
+    /// How long an unfinished `Idempotency-Key` claim blocks retries: the request timeout plus
+    /// 30 s (a request still running past it was cut off by the timeout, or its process died).
+    pub fn idempotency_lease(&self) -> Duration {
+        self.request_timeout + Duration::from_secs(30)
+    }
 }
 
 impl Default for Config {

@@ -135,41 +135,6 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Adds the values of one comma-separated query parameter to `out`: each part trimmed, parsed
-/// with `parse` (whose error completes the sentence "`name`: "value" …") and added once, so
-/// repeated values — within one parameter or across repeats of it — never count twice. Every
-/// bad part becomes a failure reason naming `name`.
-pub fn comma_list<T: PartialEq>(
-    name: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-    out: &mut Vec<T>,
-    reasons: &mut Vec<FailureReason>,
-) {
-    for part in raw.split(',').map(str::trim) {
-        if part.is_empty() {
-            reasons.push(FailureReason::invalid(
-                name,
-                format!("{name} contains an empty value"),
-            ));
-            continue;
-        }
-        match parse(part) {
-            Ok(v) if !out.contains(&v) => out.push(v),
-            Ok(_) => {}
-            Err(msg) => reasons.push(FailureReason::invalid(
-                name,
-                format!("{name}: {part:?} {msg}"),
-            )),
-        }
-    }
-}
-
-/// The `comma_list` error for a value outside a closed vocabulary.
-pub fn not_one_of(e: acorn_types::UnknownValue) -> String {
-    format!("is not one of: {}", e.allowed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,36 +153,5 @@ mod tests {
         let pairs = query_pairs(Some("email=a%40b.co%2Cc%40d.co&limit=5"));
         assert_eq!(pairs[0], ("email".to_owned(), "a@b.co,c@d.co".to_owned()));
         assert_eq!(pairs[1].1, "5");
-    }
-
-    #[test]
-    fn values_are_trimmed_parsed_and_kept_once_across_repeats() {
-        let parse = |s: &str| -> Result<String, String> {
-            acorn_types::Provider::parse(s)
-                .map(|p| p.to_string())
-                .map_err(not_one_of)
-        };
-        let (mut out, mut reasons) = (Vec::new(), Vec::new());
-        comma_list(
-            "provider",
-            " stripe, BRIDGE ,stripe",
-            parse,
-            &mut out,
-            &mut reasons,
-        );
-        comma_list("provider", "bridge", parse, &mut out, &mut reasons);
-        assert_eq!(out, ["stripe", "bridge"]);
-        assert!(reasons.is_empty());
-
-        comma_list("provider", "stripe,,paypal", parse, &mut out, &mut reasons);
-        let messages: Vec<&str> = reasons.iter().map(|r| r.message.as_str()).collect();
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0], "provider contains an empty value");
-        assert!(
-            messages[1].starts_with("provider: \"paypal\" is not one of: "),
-            "{}",
-            messages[1]
-        );
-        assert!(reasons.iter().all(|r| r.fields == ["provider"]));
     }
 }

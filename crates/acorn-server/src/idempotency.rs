@@ -22,7 +22,7 @@ use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::idempotency::{Claim, KeyAnswer, KeyClaim, KeyRequest};
-use crate::store::now_micros;
+use crate::store::{duration_micros, now_micros};
 
 /// A handler's success response: its status and message, declared where the handler starts
 /// so the answer a keyed request records is the one it sends.
@@ -74,14 +74,9 @@ const JSON_LIMIT: usize = crate::limits::JSON_BODY_LIMIT;
 /// Multipart bodies may be as large as an upload request.
 const MULTIPART_LIMIT: usize = crate::limits::UPLOAD_BODY_LIMIT;
 
-/// Whether `s` is a usable key: 1–255 printable ASCII characters.
-pub(crate) fn is_valid_key(s: &str) -> bool {
-    (1..=255).contains(&s.len()) && s.bytes().all(|b| (0x20..0x7f).contains(&b))
-}
-
 fn valid_key(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
-    is_valid_key(s).then(|| s.to_owned())
+    acorn_types::is_valid_idempotency_key(s).then(|| s.to_owned())
 }
 
 /// SHA-256 of a JSON value in canonical form (compact, object keys sorted), so the same
@@ -151,7 +146,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(key) = valid_key(raw) else {
         return ApiError::invalid(
             "Idempotency-Key",
-            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            format!(
+                "Idempotency-Key must be {}",
+                acorn_types::IdempotencyKey::RULE
+            ),
         )
         .into_response();
     };
@@ -198,9 +196,8 @@ async fn claim(
     };
     let fp = fingerprint(content_type.as_deref(), &bytes);
     let config = &state.config;
-    let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
-    let lease = micros(config.request_timeout + std::time::Duration::from_secs(30));
-    let retention = micros(config.idempotency_retention);
+    let lease = duration_micros(config.idempotency_lease());
+    let retention = duration_micros(config.idempotency_retention);
     let request = KeyRequest {
         merchant,
         key: &key,

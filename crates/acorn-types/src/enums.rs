@@ -154,6 +154,15 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Where a sync attempt stands (contract §4.5): `scheduled` (waiting for its next try),
+    /// `running`, then `succeeded` or — after the last try — `failed`.
+    SyncAttemptStatus, "sync attempt status", {
+        Scheduled => "scheduled", Running => "running", Succeeded => "succeeded",
+        Failed => "failed",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

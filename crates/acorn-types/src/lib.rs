@@ -14,30 +14,37 @@ pub mod envelope;
 pub mod events;
 pub mod fields;
 pub mod files;
+pub mod idempotency;
 pub mod ids;
 pub mod registration;
 pub mod requests;
-pub mod status;
+pub mod sync;
+pub mod time;
 
 pub use auth::{TokenRequest, TokenResponse};
 pub use balance::{BalanceEntry, BalanceFilters, BalanceHolder, BalanceTotal, Balances};
 pub use batch::{
-    CustomerBatchItem, CustomerBatchRequest, CustomerBatchResponse, CustomerBatchResult,
-    BATCH_MAX_ITEMS,
+    CustomerBatchBody, CustomerBatchBodyItem, CustomerBatchItem, CustomerBatchRequest,
+    CustomerBatchResponse, CustomerBatchResult, BATCH_MAX_ITEMS,
 };
 pub use customer::{Customer, CustomerList, CustomerPatch, Platform, WriteMode};
 pub use enums::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
-    SyncField, TargetRole, UnknownValue,
+    SyncAttemptStatus, SyncField, TargetRole, UnknownValue,
 };
 pub use envelope::{ApiResponse, ErrorCode, ErrorEnvelope, FailureReason, ReasonCode};
-pub use events::{Event, EventList, EventListParams};
+pub use events::{Event, EventCategory, EventKind, EventList, EventListParams};
 pub use files::CustomerFile;
+pub use idempotency::{
+    is_valid_idempotency_key, IdempotencyKey, InvalidIdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
+};
 pub use ids::{
     CustomerId, EventId, FileId, InvalidId, MerchantId, RegistrationId, SyncAttemptId, WebhookId,
 };
 pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, RoleSchema};
 pub use requests::{
     BalanceFilter, CustomerRequest, ListParams, PlatformRequest, SchemaQuery,
-    SubmitRegistrationRequest, SyncRequest,
+    SubmitRegistrationRequest, SyncRequest, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SYNCABLE_PROVIDERS,
 };
+pub use sync::SyncAttempt;
+pub use time::{InvalidTimestamp, Timestamp};

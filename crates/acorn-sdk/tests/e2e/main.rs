@@ -1061,7 +1061,7 @@ async fn create_batch_answers_each_item_and_survives_a_lost_answer() {
     assert!(matches!(
         client
             .customers()
-            .create_batch(&[item(Some("bad key"), "x@example.com")])
+            .create_batch(&[item(Some("bad\tkey"), "x@example.com")])
             .await,
         Err(OakError::InvalidArgument(_))
     ));

@@ -3,20 +3,17 @@
 //! Jobs are rows (see [`crate::store::jobs`]), so a restart loses nothing and several processes
 //! share the work. A failed job is retried with exponential backoff; its error is kept on the row.
 
+pub mod kind;
+
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use kind::JobKind;
+
 use crate::state::AppState;
 use crate::store::jobs::Job;
-use crate::store::now_micros;
-
-/// The job kind of one sandbox step.
-pub const SANDBOX_STEP: &str = "sandbox.advance";
-/// The job kind of one sync try.
-pub const SYNC_TRY: &str = "sync.attempt";
-/// The job kind of one re-read of a registration at a real provider (a missed webhook caught up).
-pub const PROVIDER_RECONCILE: &str = "provider.reconcile";
+use crate::store::{duration_micros, micros_after, now_micros};
 
 /// How long a claim lasts; a job whose process died is claimed again after this.
 const LEASE: Duration = Duration::from_secs(60);
@@ -56,7 +53,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// Claims and runs one batch of due jobs; returns how many were claimed.
 pub async fn run_due(state: &AppState) -> usize {
-    let lease = i64::try_from(LEASE.as_micros()).unwrap_or(i64::MAX);
+    let lease = duration_micros(LEASE);
     let jobs = match state.store.claim_jobs(now_micros(), lease, BATCH).await {
         Ok(jobs) => jobs,
         Err(e) => {
@@ -79,12 +76,16 @@ pub fn backoff(attempts: i64) -> Duration {
 
 async fn run_one(state: &AppState, job: &Job) {
     let now = now_micros();
-    let result = match job.kind.as_str() {
-        SANDBOX_STEP => crate::services::registrations::run_sandbox_step(state, job).await,
-        SYNC_TRY => crate::services::sync::run_try(state, job).await,
-        PROVIDER_RECONCILE => crate::services::provider_state::run_reconcile(state, job).await,
-        other => {
-            tracing::error!(kind = other, job = job.id, "unknown job kind; discarding");
+    let result = match JobKind::parse(&job.kind) {
+        Ok(JobKind::SandboxAdvance) => {
+            crate::services::registrations::run_sandbox_step(state, job).await
+        }
+        Ok(JobKind::SyncAttempt) => crate::services::sync::run_try(state, job).await,
+        Ok(JobKind::ProviderReconcile) => {
+            crate::services::provider_state::run_reconcile(state, job).await
+        }
+        Err(other) => {
+            tracing::error!(kind = other.0, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await
         }
     };
@@ -97,7 +98,7 @@ async fn run_one(state: &AppState, job: &Job) {
             error = format!("{e:#}"),
             "job failed; will retry"
         );
-        let run_at = now + i64::try_from(wait.as_micros()).unwrap_or(i64::MAX / 2);
+        let run_at = micros_after(now, wait);
         if let Err(e) = state
             .store
             .retry_job(&job.id, run_at, &format!("{e:#}"))

@@ -1,20 +1,20 @@
 //! Balances (contract §4.6) through the provider adapters, and the sandbox ledger helper.
 
 use acorn_types::{
-    currencies, ApiResponse, BalanceFilters, Balances, FailureReason, Provider, ReasonCode,
-    TargetRole,
+    currencies, ApiResponse, BalanceFilter, BalanceFilters, Balances, FailureReason, Provider,
+    ReasonCode, TargetRole,
 };
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde_json::Value;
 
-use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
-use crate::extract::{comma_list, not_one_of, query_pairs, CustomerPath, JsonObject};
+use crate::extract::{query_pairs, CustomerPath, JsonObject};
 use crate::services::balances;
 use crate::state::AppState;
 use crate::store::RegistrationKey;
+use acorn_types::requests::parse::BodyFields;
 
 fn joined<T: std::fmt::Display>(v: &[T]) -> Option<String> {
     (!v.is_empty()).then(|| {
@@ -32,32 +32,10 @@ pub async fn balances(
     CustomerPath(customer): CustomerPath,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ApiResponse<Balances>>, ApiError> {
-    let (mut providers, mut roles, mut reasons) = (Vec::new(), Vec::new(), Vec::new());
-    for (key, value) in query_pairs(raw.as_deref()) {
-        match key.as_str() {
-            "provider" => comma_list(
-                "provider",
-                &value,
-                |s| Provider::parse(s).map_err(not_one_of),
-                &mut providers,
-                &mut reasons,
-            ),
-            "role" => comma_list(
-                "role",
-                &value,
-                |s| TargetRole::parse(s).map_err(not_one_of),
-                &mut roles,
-                &mut reasons,
-            ),
-            other => reasons.push(FailureReason::invalid(
-                other,
-                format!("{other} is not a known query parameter"),
-            )),
-        }
-    }
-    if !reasons.is_empty() {
-        return Err(ApiError::validation(reasons));
-    }
+    let BalanceFilter {
+        provider: providers,
+        role: roles,
+    } = BalanceFilter::from_query(&query_pairs(raw.as_deref())).map_err(ApiError::validation)?;
     let (as_of, balances) = balances::read(&state, merchant, customer, &providers, &roles).await?;
     let filters = BalanceFilters {
         customer_id: customer.to_string(),
@@ -120,11 +98,11 @@ pub async fn append(
     CustomerPath(customer): CustomerPath,
     JsonObject(body): JsonObject,
 ) -> Result<Json<ApiResponse<Value>>, ApiError> {
-    let mut f = Fields::new(&body);
+    let mut f = BodyFields::new(&body);
     f.only(&["provider", "role", "currency", "bucket", "amount"]);
     let provider = f.required("provider", Provider::parse);
     let role = f.required("role", TargetRole::parse);
-    f.finish()?;
+    f.finish().map_err(ApiError::validation)?;
     let mut reasons = Vec::new();
     let (currency, bucket, amount) = ledger_fields(&body, &mut reasons);
     let (Some(provider), Some(role), Some(currency), Some(bucket), Some(amount), true) =

@@ -1,8 +1,9 @@
 //! Customer endpoints (contract §4.1–4.4).
 
+use acorn_types::batch::CustomerBatchBody;
 use acorn_types::{
     ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerList, CustomerPatch,
-    FailureReason, ReasonCode, WriteMode, BATCH_MAX_ITEMS,
+    FailureReason, ReasonCode, WriteMode,
 };
 use anyhow::Context;
 use axum::extract::{RawQuery, State};
@@ -10,7 +11,6 @@ use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{Map, Value};
 
 use super::list_query;
 use crate::auth::AuthMerchant;
@@ -21,7 +21,7 @@ use crate::services::batch::{self, BatchItem, ItemOutcome};
 use crate::services::customers;
 use crate::state::AppState;
 use crate::store::batch::KeyTimes;
-use crate::store::{now_micros, StoreError, UpdateOutcome};
+use crate::store::{duration_micros, now_micros, StoreError, UpdateOutcome};
 
 /// A customer response with its version as a strong `ETag` (usable in `If-Match`).
 fn customer_response(msg: &str, customer: Customer) -> Response {
@@ -115,100 +115,6 @@ pub async fn list(
     Ok(response)
 }
 
-/// A batch item as sent: its key, if any, and its customer object.
-type RawItem = (Option<String>, Map<String, Value>);
-
-/// Reads a batch body into its items, or refuses the whole batch naming every malformed part
-/// (a customer's own field errors are that item's answer, not the batch's).
-fn batch_items(body: &Map<String, Value>) -> Result<Vec<RawItem>, ApiError> {
-    let mut reasons = Vec::new();
-    for key in body.keys().filter(|k| k.as_str() != "items") {
-        reasons.push(FailureReason::invalid(
-            key,
-            format!("{key} is not a known field (a batch has only items)"),
-        ));
-    }
-    let items = match body.get("items") {
-        Some(Value::Array(items)) if (1..=BATCH_MAX_ITEMS).contains(&items.len()) => {
-            items.as_slice()
-        }
-        Some(Value::Array(_)) => {
-            reasons.push(FailureReason::invalid(
-                "items",
-                format!("items must hold 1 to {BATCH_MAX_ITEMS} customers"),
-            ));
-            &[]
-        }
-        Some(_) => {
-            reasons.push(FailureReason::invalid("items", "items must be an array"));
-            &[]
-        }
-        None => {
-            reasons.push(FailureReason::new(
-                ReasonCode::MissingRequiredInformation,
-                "items is required",
-                &["items"],
-            ));
-            &[]
-        }
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let Value::Object(item) = item else {
-            reasons.push(FailureReason::invalid(
-                &format!("items[{i}]"),
-                format!("items[{i}] must be an object"),
-            ));
-            continue;
-        };
-        for key in item
-            .keys()
-            .filter(|k| !["idempotency_key", "customer"].contains(&k.as_str()))
-        {
-            let field = format!("items[{i}].{key}");
-            reasons.push(FailureReason::invalid(
-                &field,
-                format!("{field} is not a known field (an item has idempotency_key and customer)"),
-            ));
-        }
-        let key = match item.get("idempotency_key") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(k)) if crate::idempotency::is_valid_key(k) => Some(k.clone()),
-            Some(_) => {
-                let field = format!("items[{i}].idempotency_key");
-                reasons.push(FailureReason::invalid(
-                    &field,
-                    format!("{field} must be 1 to 255 printable ASCII characters"),
-                ));
-                None
-            }
-        };
-        match item.get("customer") {
-            Some(Value::Object(customer)) => out.push((key, customer.clone())),
-            Some(_) => {
-                let field = format!("items[{i}].customer");
-                reasons.push(FailureReason::invalid(
-                    &field,
-                    format!("{field} must be an object"),
-                ));
-            }
-            None => {
-                let field = format!("items[{i}].customer");
-                reasons.push(FailureReason::new(
-                    ReasonCode::MissingRequiredInformation,
-                    format!("{field} is required"),
-                    &[&field],
-                ));
-            }
-        }
-    }
-    if reasons.is_empty() {
-        Ok(out)
-    } else {
-        Err(ApiError::validation(reasons))
-    }
-}
-
 /// The wire answer of one batch item: what `POST /api/v1/customers` would have sent.
 fn render_item(outcome: &ItemOutcome) -> (u16, String) {
     const CREATED: &str = "Customer created";
@@ -242,17 +148,22 @@ pub async fn create_batch(
     AuthMerchant(merchant): AuthMerchant,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let items: Vec<BatchItem> = batch_items(&body)?
-        .into_iter()
-        .map(|(key, customer)| BatchItem {
-            key: key.map(|k| (k, json_fingerprint(&customer))),
-            patch: CustomerPatch::parse(&customer, WriteMode::Create),
+    let batch_body = CustomerBatchBody::from_body(&body).map_err(ApiError::validation)?;
+    let items: Vec<BatchItem> = batch_body
+        .items
+        .iter()
+        .map(|item| BatchItem {
+            key: item
+                .idempotency_key
+                .as_ref()
+                .map(|k| (k.to_string(), json_fingerprint(&item.customer))),
+            patch: item.patch(),
         })
         .collect();
     let config = &state.config;
     let times = KeyTimes {
-        lease: micros(config.request_timeout + std::time::Duration::from_secs(30)),
-        retention: micros(config.idempotency_retention),
+        lease: duration_micros(config.idempotency_lease()),
+        retention: duration_micros(config.idempotency_retention),
     };
     let outcomes = batch::create_batch(
         &state.store,
@@ -277,8 +188,4 @@ pub async fn create_batch(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ok = Success::new(StatusCode::OK, "Batch processed");
     Ok(ok.render(CustomerBatchResponse { results }))
-}
-
-fn micros(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
 }

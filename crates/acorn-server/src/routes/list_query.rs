@@ -1,18 +1,11 @@
-//! Parsing `GET /customers` query strings (contract §4.3) into a [`ListQuery`].
+//! `GET /customers` query strings (contract §4.3): parsed by the contract's own
+//! [`ListParams::from_query`] (every invalid parameter reported at once), then turned into the
+//! store's [`ListQuery`].
 
-use acorn_types::{
-    fields, CustomerId, CustomerStatus, DocumentType, FailureReason, Provider, ReasonCode,
-    RegistrationStatus, TargetRole,
-};
+use acorn_types::{ListParams, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 
 use crate::error::ApiError;
-use crate::extract::{comma_list, not_one_of};
 use crate::store::{ListQuery, Page, RegistrationFilter};
-
-/// Default page size.
-pub const DEFAULT_LIMIT: i64 = 10;
-/// Largest page size; larger requests are clamped.
-pub const MAX_LIMIT: i64 = 100;
 
 /// What was asked and what was applied, for the `X-Limit-*`/`X-Offset-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,159 +23,44 @@ pub struct ParsedList {
     pub meta: PageMeta,
 }
 
-fn integer(name: &str, raw: &str, min: i64, reasons: &mut Vec<FailureReason>) -> Option<i64> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if n >= min => Some(n),
-        _ => {
-            reasons.push(FailureReason::invalid(
-                name,
-                format!("{name} must be an integer ≥ {min}"),
-            ));
-            None
-        }
-    }
-}
-
-fn cursor(name: &str, raw: &str, reasons: &mut Vec<FailureReason>) -> Option<CustomerId> {
-    match CustomerId::parse(raw.trim()) {
-        Ok(id) => Some(id),
-        Err(_) => {
-            reasons.push(FailureReason::new(
-                ReasonCode::InvalidCursor,
-                format!("{name} is not a customer id"),
-                &[name],
-            ));
-            None
-        }
-    }
-}
-
-fn canonical<T: std::fmt::Display>(
-    r: Result<T, acorn_types::UnknownValue>,
-) -> Result<String, String> {
-    r.map(|v| v.to_string()).map_err(not_one_of)
+fn strings<T: ToString>(values: &[T]) -> Vec<String> {
+    values.iter().map(ToString::to_string).collect()
 }
 
 /// Parses the query pairs. Repeated parameters add to the same list.
 pub fn parse(pairs: &[(String, String)]) -> Result<ParsedList, ApiError> {
-    let mut reasons = Vec::new();
-    let mut q = ListQuery {
-        emails: vec![],
-        countries: vec![],
-        document_types: vec![],
-        statuses: vec![],
-        registration: RegistrationFilter::default(),
-        page: Page::Offset(0),
-        limit: DEFAULT_LIMIT,
-    };
-    let (mut limit, mut offset, mut after, mut before) = (None, None, None, None);
-    for (key, value) in pairs {
-        let r = &mut reasons;
-        match key.as_str() {
-            "limit" => limit = integer("limit", value, 1, r),
-            "offset" => offset = integer("offset", value, 0, r),
-            "email" => comma_list(
-                "email",
-                value,
-                |s| fields::email(s).map(|e| fields::email_key(&e)),
-                &mut q.emails,
-                r,
-            ),
-            "country_code" => comma_list(
-                "country_code",
-                value,
-                fields::country_code,
-                &mut q.countries,
-                r,
-            ),
-            "document_type" => comma_list(
-                "document_type",
-                value,
-                |s| {
-                    DocumentType::parse(s)
-                        .map(|d| d.as_str().to_owned())
-                        .map_err(not_one_of)
-                },
-                &mut q.document_types,
-                r,
-            ),
-            "status" => comma_list(
-                "status",
-                value,
-                |s| {
-                    CustomerStatus::parse(s)
-                        .map(|d| d.as_str().to_owned())
-                        .map_err(not_one_of)
-                },
-                &mut q.statuses,
-                r,
-            ),
-            "starting_after" => after = cursor("starting_after", value, r),
-            "ending_before" => before = cursor("ending_before", value, r),
-            "provider" => comma_list(
-                "provider",
-                value,
-                |s| canonical(Provider::parse(s)),
-                &mut q.registration.providers,
-                r,
-            ),
-            "target_role" => comma_list(
-                "target_role",
-                value,
-                |s| canonical(TargetRole::parse(s)),
-                &mut q.registration.roles,
-                r,
-            ),
-            "provider_registration_status" => comma_list(
-                "provider_registration_status",
-                value,
-                |s| canonical(RegistrationStatus::parse(s)),
-                &mut q.registration.statuses,
-                r,
-            ),
-            other => r.push(FailureReason::invalid(
-                other,
-                format!("{other} is not a known query parameter"),
-            )),
-        }
-    }
-    let has_offset = pairs.iter().any(|(k, _)| k == "offset");
-    let has_after = pairs.iter().any(|(k, _)| k == "starting_after");
-    let has_before = pairs.iter().any(|(k, _)| k == "ending_before");
-    if has_after && has_before {
-        reasons.push(FailureReason::new(
-            ReasonCode::InvalidInput,
-            "starting_after and ending_before are mutually exclusive",
-            &["starting_after", "ending_before"],
-        ));
-    }
-    if has_offset && (has_after || has_before) {
-        reasons.push(FailureReason::new(
-            ReasonCode::InvalidInput,
-            "offset cannot be combined with a cursor",
-            &["offset"],
-        ));
-    }
-    if !reasons.is_empty() {
-        return Err(ApiError::validation(reasons));
-    }
-    let limit_requested = limit.unwrap_or(DEFAULT_LIMIT);
-    q.limit = limit_requested.min(MAX_LIMIT);
-    let offset_requested = offset.unwrap_or(0);
-    q.page = match (after, before) {
+    let p = ListParams::from_query(pairs).map_err(ApiError::validation)?;
+    let limit_requested = i64::from(p.limit.unwrap_or(DEFAULT_LIST_LIMIT));
+    let limit = i64::from(p.applied_limit());
+    let offset_requested = p.offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX));
+    let page = match (p.starting_after_id(), p.ending_before_id()) {
         (Some(id), _) => Page::After(id),
         (_, Some(id)) => Page::Before(id),
         _ => Page::Offset(offset_requested),
     };
-    let offset_applied = if let Page::Offset(o) = q.page { o } else { 0 };
+    let offset_applied = if let Page::Offset(o) = page { o } else { 0 };
+    let query = ListQuery {
+        emails: p.email.clone(),
+        countries: p.country_code.clone(),
+        document_types: strings(&p.document_type),
+        statuses: strings(&p.status),
+        registration: RegistrationFilter {
+            providers: strings(&p.provider),
+            roles: strings(&p.target_role),
+            statuses: strings(&p.provider_registration_status),
+        },
+        page,
+        limit,
+    };
+    debug_assert!(limit <= i64::from(MAX_LIST_LIMIT));
     Ok(ParsedList {
         meta: PageMeta {
             limit_requested,
-            limit_applied: q.limit,
+            limit_applied: limit,
             offset_requested,
             offset_applied,
         },
-        query: q,
+        query,
     })
 }
 

@@ -1,7 +1,6 @@
 //! The HTTP surface: one module per resource.
 
 mod balances;
-mod body;
 mod customers;
 mod events;
 mod files;

@@ -1,15 +1,13 @@
 //! Provider registrations (contract §4.8, §6).
 
 use acorn_types::{
-    ApiResponse, FailureReason, Provider, ProviderSchemaResponse, ReasonCode, Registration,
-    TargetRole,
+    ApiResponse, PlatformRequest, ProviderSchemaResponse, Registration, SchemaQuery,
+    SubmitRegistrationRequest,
 };
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{Map, Value};
 
-use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::{query_pairs, CustomerPath, JsonObject};
@@ -25,30 +23,8 @@ type Regs = Json<ApiResponse<Vec<Registration>>>;
 pub async fn schema(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ApiResponse<ProviderSchemaResponse>>, ApiError> {
-    let pairs = query_pairs(raw.as_deref());
-    let mut reasons = Vec::new();
-    for (k, _) in pairs.iter().filter(|(k, _)| k != "provider") {
-        reasons.push(FailureReason::invalid(
-            k,
-            format!("{k} is not a known query parameter"),
-        ));
-    }
-    let provider = match pairs.iter().find(|(k, _)| k == "provider") {
-        None => {
-            reasons.push(FailureReason::new(
-                ReasonCode::MissingRequiredInformation,
-                "provider is required",
-                &["provider"],
-            ));
-            None
-        }
-        Some((_, v)) => Provider::parse(v)
-            .map_err(|e| reasons.push(FailureReason::invalid("provider", e.to_string())))
-            .ok(),
-    };
-    let (Some(provider), true) = (provider, reasons.is_empty()) else {
-        return Err(ApiError::validation(reasons));
-    };
+    let SchemaQuery { provider } =
+        SchemaQuery::from_query(&query_pairs(raw.as_deref())).map_err(ApiError::validation)?;
     let schema = schema::spec(provider).to_schema();
     Ok(Json(ApiResponse::new(
         "Provider schema fetched",
@@ -76,21 +52,14 @@ pub async fn submit(
     JsonObject(body): JsonObject,
 ) -> Result<Regs, ApiError> {
     let ok = Success::new(StatusCode::OK, "Registration submitted");
-    let mut f = Fields::new(&body);
-    f.only(&["provider", "target_role", "provider_data"]);
-    let provider = f.required("provider", Provider::parse);
-    let role = f.required("target_role", TargetRole::parse);
-    let data = f.object("provider_data").unwrap_or_default();
-    f.finish()?;
-    let (Some(provider), Some(role)) = (provider, role) else {
-        return Err(ApiError::invalid("provider", "invalid"));
-    };
+    let req = SubmitRegistrationRequest::from_body(&body).map_err(ApiError::validation)?;
     let reg_key = RegistrationKey {
         merchant,
         customer,
-        provider,
-        role,
+        provider: req.provider,
+        role: req.target_role,
     };
+    let data = req.provider_data.unwrap_or_default();
     let regs = registrations::submit(&state, reg_key, data, ok.answer(&key)).await?;
     Ok(Json(ApiResponse::new(ok.msg(), regs)))
 }
@@ -104,23 +73,13 @@ pub async fn populate(
     JsonObject(body): JsonObject,
 ) -> Result<Regs, ApiError> {
     let ok = Success::new(StatusCode::OK, "Platform data populated");
-    let mut f = Fields::new(&body);
-    let provider = f.required("provider", Provider::parse);
-    let role = f.required("target_role", TargetRole::parse);
-    f.finish()?;
-    let (Some(provider), Some(role)) = (provider, role) else {
-        return Err(ApiError::invalid("provider", "invalid"));
-    };
-    let extra: Map<String, Value> = body
-        .into_iter()
-        .filter(|(k, _)| k != "provider" && k != "target_role")
-        .collect();
+    let req = PlatformRequest::from_body(&body).map_err(ApiError::validation)?;
     let reg_key = RegistrationKey {
         merchant,
         customer,
-        provider,
-        role,
+        provider: req.provider,
+        role: req.target_role,
     };
-    let regs = registrations::populate(&state, reg_key, extra, ok.answer(&key)).await?;
+    let regs = registrations::populate(&state, reg_key, req.extra, ok.answer(&key)).await?;
     Ok(Json(ApiResponse::new(ok.msg(), regs)))
 }

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::body::Fields;
 use crate::auth::AuthMerchant;
 use crate::error::ApiError;
 use crate::extract::JsonObject;
@@ -15,6 +14,7 @@ use crate::idempotency::{Idempotency, Success};
 use crate::services::registrations::{set_state, SetState};
 use crate::state::AppState;
 use crate::store::RegistrationKey;
+use acorn_types::requests::parse::BodyFields;
 use acorn_types::CustomerId;
 
 /// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
@@ -31,13 +31,13 @@ pub async fn set_registration_status(
         Provider::parse(&provider).map_err(|e| ApiError::invalid("provider", e.to_string()))?;
     let role =
         TargetRole::parse(&role).map_err(|e| ApiError::invalid("target_role", e.to_string()))?;
-    let mut f = Fields::new(&body);
+    let mut f = BodyFields::new(&body);
     f.only(&["status", "rejection_reason", "documents", "manual_review"]);
     let status = f.required("status", RegistrationStatus::parse);
     let rejection_reason = f.nullable_text("rejection_reason");
     let documents = f.optional("documents", DocumentsState::parse);
     let manual_review = f.boolean("manual_review");
-    f.finish()?;
+    f.finish().map_err(ApiError::validation)?;
     let Some(status) = status else {
         return Err(ApiError::invalid("status", "status is required"));
     };

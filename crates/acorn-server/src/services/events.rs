@@ -1,29 +1,9 @@
 //! The merchant's event log (contract §9).
 
-use acorn_types::{EventId, FailureReason, MerchantId, ReasonCode, RegistrationStatus};
-use serde_json::Value;
+use acorn_types::{Event, EventId, FailureReason, MerchantId, ReasonCode};
 
 use crate::error::ApiError;
 use crate::store::Store;
-
-/// Whether `name` is an event Acorn records.
-pub fn is_known_event(name: &str) -> bool {
-    const FIXED: &[&str] = &[
-        "customer.created",
-        "customer.updated",
-        "customer.processing",
-        "customer.action_required",
-        "customer.verified",
-        "customer.rejected",
-        "customer.sync.started",
-        "customer.sync.succeeded",
-        "customer.sync.failed",
-    ];
-    FIXED.contains(&name)
-        || name
-            .strip_prefix("provider_registration.")
-            .is_some_and(|s| RegistrationStatus::parse(s).is_ok_and(|st| st.as_str() == s))
-}
 
 /// A page of events, newest first, and whether more follow; a cursor must name one of the
 /// merchant's own events.
@@ -33,7 +13,7 @@ pub async fn list(
     limit: i64,
     after: Option<EventId>,
     names: &[String],
-) -> Result<(Vec<Value>, bool), ApiError> {
+) -> Result<(Vec<Event>, bool), ApiError> {
     if let Some(id) = after {
         if !store.event_exists(merchant, id).await? {
             return Err(ApiError::validation(vec![FailureReason::new(

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::files::upload::Upload;
 use crate::state::AppState;
 use crate::store::files::insert_file_rows;
-use crate::store::{now_micros, Store, StoreError, StoredFile};
+use crate::store::{micros_after, now_micros, Store, StoreError, StoredFile};
 
 /// Stores a checked upload for a customer. Runs in a task of its own, so a client that goes
 /// away mid-way cannot interrupt the write → commit → clean-up sequence. In sandbox mode the
@@ -20,8 +20,11 @@ pub async fn upload(
     upload: Upload,
 ) -> Result<Vec<StoredFile>, ApiError> {
     let (files, store) = (state.files.clone(), state.store.clone());
-    let delay = i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2);
-    let review_at = state.config.sandbox.then(|| now_micros() + delay);
+    let delay = state.config.sandbox_step_delay;
+    let review_at = state
+        .config
+        .sandbox
+        .then(|| micros_after(now_micros(), delay));
     tokio::spawn(async move {
         let rows = files.put_all(merchant, upload).await?;
         match record(&store, merchant, customer, &rows, review_at).await {

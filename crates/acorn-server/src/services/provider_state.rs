@@ -13,13 +13,13 @@ use sqlx::AnyConnection;
 
 use super::status::{action_required, save_change};
 use crate::error::ApiError;
-use crate::jobs::PROVIDER_RECONCILE;
+use crate::jobs::JobKind;
 use crate::providers::stripe::mapping::account_state;
 use crate::providers::{ProviderState, RefreshRequest};
 use crate::state::AppState;
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{find_by_id, find_by_provider_id, RegistrationKey};
-use crate::store::{now_micros, StoreError};
+use crate::store::{duration_micros, now_micros, StoreError};
 
 /// Statuses a real provider may still move on its own: such registrations are re-read.
 pub fn in_progress(status: RegistrationStatus) -> bool {
@@ -74,13 +74,14 @@ pub(crate) async fn schedule_reconcile(
     now: i64,
 ) -> Result<(), StoreError> {
     let payload = json!({"registration_id": registration_id});
-    enqueue(conn, PROVIDER_RECONCILE, merchant, &payload, at, now).await?;
+    let kind = JobKind::ProviderReconcile.as_str();
+    enqueue(conn, kind, merchant, &payload, at, now).await?;
     Ok(())
 }
 
 /// The reconcile interval in microseconds.
 pub(crate) fn reconcile_delay(state: &AppState) -> i64 {
-    i64::try_from(state.config.reconcile_interval.as_micros()).unwrap_or(i64::MAX / 2)
+    duration_micros(state.config.reconcile_interval)
 }
 
 /// Applies `reported` to the locked registration and saves it with its events; `false` when

@@ -15,14 +15,14 @@ use sqlx::{Any, Transaction};
 use super::provider_state::{self, in_progress, reconcile_delay, schedule_reconcile};
 use super::status::{action_required, is_active, save_change};
 use crate::error::ApiError;
-use crate::jobs::SANDBOX_STEP;
+use crate::jobs::JobKind;
 use crate::providers::schema::{self, RoleSpec};
 use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest, Submitted};
 use crate::state::AppState;
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{all_of, customer_email, find, find_by_id, RegistrationKey};
-use crate::store::{format_time, now_micros, Store, StoreError};
+use crate::store::{duration_micros, format_time, now_micros, Store, StoreError};
 
 /// What the sandbox test helper sets (contract §7); absent parts stay as they are.
 #[derive(Debug, Clone)]
@@ -267,9 +267,16 @@ async fn commit_submission(
     if p.adapter.simulated() {
         let payload = json!({"registration_id": o.reg.id});
         let at = now + step_delay(state);
-        enqueue(&mut o.tx, SANDBOX_STEP, merchant, &payload, at, now)
-            .await
-            .map_err(StoreError::from)?;
+        enqueue(
+            &mut o.tx,
+            JobKind::SandboxAdvance.as_str(),
+            merchant,
+            &payload,
+            at,
+            now,
+        )
+        .await
+        .map_err(StoreError::from)?;
     } else if p.adapter.reconciles(p.key.role) && in_progress(o.reg.status) {
         let at = now + reconcile_delay(state);
         schedule_reconcile(&mut o.tx, merchant, &o.reg.id, at, now).await?;
@@ -309,7 +316,7 @@ fn reset_for_submission(reg: &mut Registration, response: Value) {
 }
 
 fn step_delay(state: &AppState) -> i64 {
-    i64::try_from(state.config.sandbox_step_delay.as_micros()).unwrap_or(i64::MAX / 2)
+    duration_micros(state.config.sandbox_step_delay)
 }
 
 /// Populate platform (contract §4.8): creates the registration (`not_submitted`) if missing,
@@ -445,7 +452,15 @@ async fn step(
     let fills = approval(&mut reg)?;
     save_change(tx, &key, Some(&existing), &mut reg, fills, now).await?;
     if step.next {
-        enqueue(tx, SANDBOX_STEP, job.merchant, &job.payload, next_at, now).await?;
+        enqueue(
+            tx,
+            JobKind::SandboxAdvance.as_str(),
+            job.merchant,
+            &job.payload,
+            next_at,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

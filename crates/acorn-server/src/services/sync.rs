@@ -7,12 +7,12 @@ use std::time::Duration;
 use acorn_types::customer::WRITABLE_FIELDS;
 use acorn_types::{
     CustomerId, MerchantId, Provider, Registration, RegistrationId, RegistrationStatus,
-    SyncAttemptId, SyncField,
+    SyncAttemptId, SyncAttemptStatus, SyncField,
 };
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 
-use crate::jobs::SYNC_TRY;
+use crate::jobs::JobKind;
 use crate::providers::SyncPush;
 use crate::state::AppState;
 use crate::store::customers::adjust_counts;
@@ -23,7 +23,7 @@ use crate::store::registrations::all_of;
 use crate::store::sync::{
     end_attempt, find_attempt, insert_attempt, mark_running, set_synced, AttemptEnd, NewAttempt,
 };
-use crate::store::{format_time, now_micros, Store, StoreError};
+use crate::store::{format_time, micros_after, now_micros, Store, StoreError};
 
 /// The category of sync events.
 pub const CATEGORY_SYNC: &str = "customer_sync_lifecycle";
@@ -92,7 +92,15 @@ pub async fn schedule(
     )
     .await?;
     let payload = json!({"attempt_id": id.to_string()});
-    enqueue(&mut tx, SYNC_TRY, merchant, &payload, now, now).await?;
+    enqueue(
+        &mut tx,
+        JobKind::SyncAttempt.as_str(),
+        merchant,
+        &payload,
+        now,
+        now,
+    )
+    .await?;
     record(&mut tx, answer.as_ref(), &Value::Null).await?;
     tx.commit().await?;
     store.wake_worker();
@@ -140,7 +148,12 @@ async fn begin_try(store: &Store, job: &Job, now: i64) -> Result<Option<Try>, St
         .ok_or_else(|| anyhow::anyhow!("sync job without an attempt id"))?;
     let mut tx = store.begin().await?;
     let row = find_attempt(&mut tx, attempt, job.merchant, store.for_update()).await?;
-    let Some(row) = row.filter(|r| matches!(r.status.as_str(), "scheduled" | "running")) else {
+    let Some(row) = row.filter(|r| {
+        matches!(
+            r.status,
+            SyncAttemptStatus::Scheduled | SyncAttemptStatus::Running
+        )
+    }) else {
         finish(&mut tx, &job.id).await?;
         tx.commit().await?;
         return Ok(None);
@@ -242,7 +255,7 @@ pub async fn run_try(state: &AppState, job: &Job) -> Result<(), StoreError> {
             c.sync_retry_cap,
             rand::random(),
         );
-        now + i64::try_from(wait.as_micros()).unwrap_or(i64::MAX / 4)
+        micros_after(now, wait)
     });
     if let Err(e) = &outcome {
         tracing::info!(attempt = %t.attempt, provider = %t.provider, tries = t.attempts, final_try = retry_at.is_none(), error = e.as_str(), "sync try failed");
@@ -271,7 +284,15 @@ async fn finish_try(
         "provider": t.provider, "fields": t.fields, "attempts": t.attempts});
     let event = match end {
         AttemptEnd::Retry { at, .. } => {
-            enqueue(&mut tx, SYNC_TRY, t.merchant, &job.payload, at, now).await?;
+            enqueue(
+                &mut tx,
+                JobKind::SyncAttempt.as_str(),
+                t.merchant,
+                &job.payload,
+                at,
+                now,
+            )
+            .await?;
             None
         }
         AttemptEnd::Succeeded(response) => {

@@ -1,6 +1,6 @@
 //! Event rows, written in the same transaction as the change they record (contract §9).
 
-use acorn_types::{CustomerId, EventId, MerchantId};
+use acorn_types::{CustomerId, Event, EventCategory, EventId, EventKind, MerchantId};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -70,6 +70,32 @@ pub(crate) async fn insert_customer_events(
     Ok(())
 }
 
+/// An event row as stored.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: String,
+    event: String,
+    category: String,
+    data: String,
+    created_at: i64,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = super::StoreError;
+
+    fn try_from(r: EventRow) -> Result<Self, super::StoreError> {
+        let stored = |e: acorn_types::UnknownValue| anyhow::anyhow!("stored event: {e}");
+        Ok(Event {
+            id: format!("{}{}", EventId::PREFIX, r.id),
+            api_version: "v1".to_owned(),
+            event: EventKind::parse(&r.event).map_err(stored)?,
+            category: EventCategory::parse(&r.category).map_err(stored)?,
+            data: serde_json::from_str(&r.data).map_err(anyhow::Error::from)?,
+            created_at: super::format_time(r.created_at),
+        })
+    }
+}
+
 impl super::Store {
     /// A merchant's events, newest first, optionally after a cursor and filtered by name.
     /// Returns the page and whether more follow.
@@ -79,8 +105,7 @@ impl super::Store {
         limit: i64,
         after: Option<EventId>,
         names: &[String],
-    ) -> Result<(Vec<Value>, bool), super::StoreError> {
-        use sqlx::Row;
+    ) -> Result<(Vec<Event>, bool), super::StoreError> {
         let mut sql = super::sql::Sql::new(
             "SELECT id, event, category, data, created_at FROM events WHERE merchant_id = ",
         );
@@ -93,19 +118,13 @@ impl super::Store {
         }
         sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
         let (text, args) = sql.into_parts()?;
-        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let data: String = r.try_get("data")?;
-            out.push(serde_json::json!({
-                "id": format!("{}{}", EventId::PREFIX, r.try_get::<String, _>("id")?),
-                "api_version": "v1",
-                "event": r.try_get::<String, _>("event")?,
-                "category": r.try_get::<String, _>("category")?,
-                "data": serde_json::from_str::<Value>(&data).map_err(anyhow::Error::from)?,
-                "created_at": super::format_time(r.try_get("created_at")?),
-            }));
-        }
+        let rows: Vec<EventRow> = sqlx::query_as_with(&text, args)
+            .fetch_all(&self.read)
+            .await?;
+        let mut out = rows
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         let has_more = out.len() as i64 > limit;
         out.truncate(usize::try_from(limit).unwrap_or(0));
         Ok((out, has_more))

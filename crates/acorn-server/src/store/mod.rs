@@ -24,6 +24,7 @@ pub mod sync;
 use std::str::FromStr;
 use std::time::Duration;
 
+use acorn_types::Timestamp;
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -313,14 +314,24 @@ fn postgres_target(url: &str) -> String {
     format!("{user}{host}:{port}{}", parsed.path())
 }
 
-/// Microseconds since the Unix epoch, the unit of every stored time.
+/// Now, in microseconds since the Unix epoch: the unit of every stored time (see
+/// [`acorn_types::Timestamp`], which owns the conversions).
 pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
+    Timestamp::now().as_micros()
 }
 
 /// Formats a stored time for the wire (RFC 3339, UTC, milliseconds).
 pub fn format_time(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    Timestamp::from_micros(micros).to_rfc3339()
+}
+
+/// The stored time `d` after `at` (saturating).
+pub fn micros_after(at: i64, d: std::time::Duration) -> i64 {
+    (Timestamp::from_micros(at) + d).as_micros()
+}
+
+/// A duration in stored microseconds, for leases and retention periods; capped at a quarter of
+/// the range so that adding it to a time can never overflow.
+pub fn duration_micros(d: std::time::Duration) -> i64 {
+    micros_after(0, d).min(i64::MAX / 4)
 }

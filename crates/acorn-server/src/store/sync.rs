@@ -1,6 +1,8 @@
 //! Sync attempt rows (contract §4.5) and the customer's `synced` columns.
 
-use acorn_types::{CustomerId, MerchantId, Provider, SyncAttemptId};
+use acorn_types::{
+    CustomerId, MerchantId, Provider, SyncAttempt, SyncAttemptId, SyncAttemptStatus,
+};
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
@@ -13,8 +15,7 @@ pub struct AttemptRow {
     pub provider: Provider,
     /// The field groups asked for.
     pub fields: Vec<String>,
-    /// `scheduled`, `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: SyncAttemptStatus,
     pub attempts: i64,
     pub max_attempts: i64,
 }
@@ -110,7 +111,8 @@ impl TryFrom<StoredAttempt> for AttemptRow {
             provider: Provider::parse(&row.provider)
                 .map_err(|e| anyhow::anyhow!("stored value: {e}"))?,
             fields: serde_json::from_str(&row.fields).map_err(anyhow::Error::from)?,
-            status: row.status,
+            status: SyncAttemptStatus::parse(&row.status)
+                .map_err(|e| anyhow::anyhow!("stored value: {e}"))?,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
         })
@@ -134,22 +136,22 @@ struct ListedAttempt {
 }
 
 impl ListedAttempt {
-    fn to_wire(&self, customer: CustomerId) -> Result<Value, StoreError> {
-        let fields: Value = serde_json::from_str(&self.fields).map_err(anyhow::Error::from)?;
-        Ok(json!({
-            "id": format!("{}{}", SyncAttemptId::PREFIX, self.id),
-            "customer_id": customer.to_string(),
-            "provider": self.provider,
-            "fields": fields,
-            "status": self.status,
-            "attempts": self.attempts,
-            "max_attempts": self.max_attempts,
-            "next_attempt_at": self.next_attempt_at.map(format_time),
-            "last_error": self.last_error,
-            "created_at": format_time(self.created_at),
-            "updated_at": format_time(self.updated_at),
-            "completed_at": self.completed_at.map(format_time),
-        }))
+    fn into_wire(self, customer: CustomerId) -> Result<SyncAttempt, StoreError> {
+        let stored = |e: acorn_types::UnknownValue| anyhow::anyhow!("stored sync attempt: {e}");
+        Ok(SyncAttempt {
+            id: format!("{}{}", SyncAttemptId::PREFIX, self.id),
+            customer_id: customer.to_string(),
+            provider: Provider::parse(&self.provider).map_err(stored)?,
+            fields: serde_json::from_str(&self.fields).map_err(anyhow::Error::from)?,
+            status: SyncAttemptStatus::parse(&self.status).map_err(stored)?,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            next_attempt_at: self.next_attempt_at.map(format_time),
+            last_error: self.last_error,
+            created_at: format_time(self.created_at),
+            updated_at: format_time(self.updated_at),
+            completed_at: self.completed_at.map(format_time),
+        })
     }
 }
 
@@ -231,12 +233,12 @@ pub(crate) async fn set_synced(
 }
 
 impl Store {
-    /// A customer's sync attempts, newest first, as the API shows them.
+    /// A customer's sync attempts, newest first.
     pub async fn sync_attempts(
         &self,
         merchant: MerchantId,
         customer: CustomerId,
-    ) -> Result<Vec<Value>, StoreError> {
+    ) -> Result<Vec<SyncAttempt>, StoreError> {
         let mut conn = self.read.acquire().await?;
         Self::fetch_customer(&mut conn, merchant, customer, "")
             .await?
@@ -249,6 +251,6 @@ impl Store {
         .bind(customer.uuid().to_string())
         .fetch_all(&mut *conn)
         .await?;
-        rows.iter().map(|r| r.to_wire(customer)).collect()
+        rows.into_iter().map(|r| r.into_wire(customer)).collect()
     }
 }

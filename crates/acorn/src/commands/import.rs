@@ -80,13 +80,10 @@ struct Summary {
     report: Option<String>,
 }
 
-/// Runs the import.
-pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
-    let format = Format::of(&args.file, args.format)?;
-    let path = args.file.clone();
-    // First pass: the file's hash (for the keys), its row count (for the ETA), and its header
-    // checked before anything is sent.
-    let (hash, total, ignored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+/// First pass over the file: its hash (for the keys), its row count (for the ETA), and its
+/// header checked before anything is sent; returns the read-only columns it will skip too.
+async fn first_pass(path: PathBuf, format: Format) -> anyhow::Result<(String, u64, Vec<String>)> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let hash = rows::digest(&path)?;
         let (rows, ignored) = rows::open(&path, format)?;
         let mut total = 0u64;
@@ -96,21 +93,18 @@ pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
         }
         Ok((hash, total, ignored))
     })
-    .await??;
-    if !ignored.is_empty() {
-        eprintln!("note: skipping read-only column(s): {}", ignored.join(", "));
-    }
-    let key_prefix = format!("acorn-import-{}", &hash[..32]);
+    .await?
+}
 
-    let mut report = match &args.report {
-        Some(p) => Some(Report::create(p)?),
-        None => None,
-    };
-    let concurrency = usize::from(args.concurrency);
-    let batch_size = usize::from(args.batch_size).min(BATCH_MAX_ITEMS);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Row>>(concurrency * 2);
-    let path = args.file.clone();
-    let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+/// Reads the file in a blocking thread, sending batches of up to `batch_size` rows; stops
+/// quietly when the import stops (the receiver is gone).
+fn spawn_reader(
+    path: PathBuf,
+    format: Format,
+    batch_size: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<Row>>,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let (rows, _) = rows::open(&path, format)?;
         let mut batch = Batch::default();
         for row in rows {
@@ -124,23 +118,21 @@ pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
             let _ = tx.blocking_send(batch.rows);
         }
         Ok(())
-    });
-    let customers = client.sdk.customers();
-    let batches =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-    // Boxed so that dropping it (when the import stops early) also drops the receiver, which
-    // ends the reader thread.
-    let mut outcomes = Box::pin(
-        batches
-            .map(|rows| import_batch(&customers, &key_prefix, rows))
-            .buffer_unordered(concurrency)
-            .flat_map(futures::stream::iter),
-    );
+    })
+}
 
-    let mut progress = Progress::new("import", "rows", Some(total));
-    let mut summary = Summary::default();
-    let mut first_failures = Vec::new();
-    let mut stopped = None;
+/// Counts and reports each row's outcome until the rows run out, or returns the row and error
+/// that stopped the import.
+async fn drain<S>(
+    outcomes: &mut S,
+    progress: &mut Progress,
+    summary: &mut Summary,
+    mut report: Option<&mut Report>,
+    first_failures: &mut Vec<String>,
+) -> anyhow::Result<Option<(u64, OakError)>>
+where
+    S: futures::Stream<Item = Outcome> + Unpin,
+{
     while let Some(outcome) = outcomes.next().await {
         match outcome {
             Outcome::Imported { row, email, id } => {
@@ -158,13 +150,53 @@ pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
                     first_failures.push(format!("row {row}: {error}"));
                 }
             }
-            Outcome::Stop { row, error } => {
-                stopped = Some((row, error));
-                break;
-            }
+            Outcome::Stop { row, error } => return Ok(Some((row, error))),
         }
         progress.inc(1);
     }
+    Ok(None)
+}
+
+/// Runs the import.
+pub async fn run(client: &Client, args: ImportArgs) -> anyhow::Result<()> {
+    let format = Format::of(&args.file, args.format)?;
+    let (hash, total, ignored) = first_pass(args.file.clone(), format).await?;
+    if !ignored.is_empty() {
+        eprintln!("note: skipping read-only column(s): {}", ignored.join(", "));
+    }
+    let key_prefix = format!("acorn-import-{}", &hash[..32]);
+
+    let mut report = match &args.report {
+        Some(p) => Some(Report::create(p)?),
+        None => None,
+    };
+    let concurrency = usize::from(args.concurrency);
+    let batch_size = usize::from(args.batch_size).min(BATCH_MAX_ITEMS);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Row>>(concurrency * 2);
+    let reader = spawn_reader(args.file.clone(), format, batch_size, tx);
+    let customers = client.sdk.customers();
+    let batches =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+    // Boxed so that dropping it (when the import stops early) also drops the receiver, which
+    // ends the reader thread.
+    let mut outcomes = Box::pin(
+        batches
+            .map(|rows| import_batch(&customers, &key_prefix, rows))
+            .buffer_unordered(concurrency)
+            .flat_map(futures::stream::iter),
+    );
+
+    let mut progress = Progress::new("import", "rows", Some(total));
+    let mut summary = Summary::default();
+    let mut first_failures = Vec::new();
+    let stopped = drain(
+        &mut outcomes,
+        &mut progress,
+        &mut summary,
+        report.as_mut(),
+        &mut first_failures,
+    )
+    .await?;
     drop(outcomes);
     progress.finish();
     let read = reader.await?;

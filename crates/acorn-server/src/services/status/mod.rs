@@ -2,7 +2,6 @@
 //! registration needs the merchant's action, and how a registration change moves its customer
 //! (derived status, approval fills, and the events of both) — contract §5 and §6.
 
-use acorn_types::status::{derive_customer_status, status_event, RegistrationFacts};
 use acorn_types::{CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -15,7 +14,11 @@ use crate::store::registrations::{
 };
 use crate::store::{format_time, Store, StoreError};
 
-use crate::jobs::SANDBOX_STEP;
+use crate::jobs::JobKind;
+
+mod derive;
+
+pub use derive::{derive_customer_status, status_event, RegistrationFacts};
 
 /// Statuses in which a registration is active: submitting again is a conflict.
 pub fn is_active(status: RegistrationStatus) -> bool {
@@ -129,7 +132,7 @@ pub(crate) async fn recompute_customer(
             conn,
             merchant,
             Some(customer),
-            event,
+            event.as_str(),
             CATEGORY_REGISTRATION,
             &data,
             now,
@@ -166,7 +169,15 @@ pub(crate) async fn documents_uploaded(
         save(conn, &key, &reg, false, now).await?;
         if let Some(at) = step_at {
             let payload = json!({"registration_id": reg.id});
-            enqueue(conn, SANDBOX_STEP, merchant, &payload, at, now).await?;
+            enqueue(
+                conn,
+                JobKind::SandboxAdvance.as_str(),
+                merchant,
+                &payload,
+                at,
+                now,
+            )
+            .await?;
         }
         changed = true;
     }

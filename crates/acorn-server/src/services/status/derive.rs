@@ -1,6 +1,7 @@
-//! The customer status, derived from its registrations by one pure function (contract §5).
+//! The customer status, derived from its registrations by one pure function (contract §5), and
+//! the event a customer entering a status records.
 
-use crate::enums::{CustomerStatus, DocumentsState, RegistrationStatus};
+use acorn_types::{CustomerStatus, DocumentsState, EventKind, RegistrationStatus};
 
 /// What the derivation needs to know about one registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ pub fn derive_customer_status(regs: &[RegistrationFacts]) -> CustomerStatus {
 }
 
 /// The specific event recorded (besides `customer.updated`) when a customer enters `status`.
-pub fn status_event(status: CustomerStatus) -> Option<&'static str> {
+pub fn status_event(status: CustomerStatus) -> Option<EventKind> {
     use CustomerStatus as S;
     match status {
         S::Initiated
@@ -58,12 +59,12 @@ pub fn status_event(status: CustomerStatus) -> Option<&'static str> {
         | S::Processing
         | S::InReview
         | S::DocumentPending
-        | S::DocumentApproved => Some("customer.processing"),
+        | S::DocumentApproved => Some(EventKind::CustomerProcessing),
         S::DocumentRequired | S::Incomplete | S::AwaitingConfirmation => {
-            Some("customer.action_required")
+            Some(EventKind::CustomerActionRequired)
         }
-        S::Approved => Some("customer.verified"),
-        S::Rejected => Some("customer.rejected"),
+        S::Approved => Some(EventKind::CustomerVerified),
+        S::Rejected => Some(EventKind::CustomerRejected),
         S::NotStarted => None,
     }
 }
@@ -213,15 +214,15 @@ mod tests {
 
     #[test]
     fn events_per_status() {
-        assert_eq!(status_event(C::Approved), Some("customer.verified"));
-        assert_eq!(status_event(C::Rejected), Some("customer.rejected"));
+        assert_eq!(status_event(C::Approved), Some(EventKind::CustomerVerified));
+        assert_eq!(status_event(C::Rejected), Some(EventKind::CustomerRejected));
         assert_eq!(
             status_event(C::DocumentRequired),
-            Some("customer.action_required")
+            Some(EventKind::CustomerActionRequired)
         );
         assert_eq!(
             status_event(C::DocumentPending),
-            Some("customer.processing")
+            Some(EventKind::CustomerProcessing)
         );
         assert_eq!(status_event(C::NotStarted), None);
         for s in CustomerStatus::ALL {
