@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::providers::stripe::StripeConfig;
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -70,6 +72,11 @@ pub struct Config {
     pub webhook_allow_http: bool,
     /// Deliver to loopback, link-local and private addresses outside sandbox mode.
     pub webhook_allow_private: bool,
+    /// Stripe's key, API base and webhook secret; with it, `stripe` is the real provider.
+    pub stripe: Option<StripeConfig>,
+    /// How often registrations still in progress at a real provider are read again (a missed
+    /// webhook is caught up within this time).
+    pub reconcile_interval: Duration,
 }
 
 impl Config {
@@ -121,6 +128,8 @@ impl Config {
     pub const DEFAULT_WEBHOOK_ALLOW_HTTP: bool = false;
     /// Whether private addresses are delivered to outside sandbox mode by default.
     pub const DEFAULT_WEBHOOK_ALLOW_PRIVATE: bool = false;
+    /// The default time between two reads of a registration still in progress at Stripe.
+    pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
     /// The defaults of `acorn serve` for a data directory: SQLite inside it, 127.0.0.1:8080.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
@@ -153,6 +162,8 @@ impl Config {
             webhook_retry_schedule: Self::DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec(),
             webhook_allow_http: Self::DEFAULT_WEBHOOK_ALLOW_HTTP,
             webhook_allow_private: Self::DEFAULT_WEBHOOK_ALLOW_PRIVATE,
+            stripe: None,
+            reconcile_interval: Self::DEFAULT_RECONCILE_INTERVAL,
         }
     }
 

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
 use crate::files::{sweep, Files};
+use crate::providers::stripe::StripeAdapter;
 use crate::providers::Providers;
 use crate::ratelimit::{Limits, RateLimiter, TokenBuckets};
 use crate::routes::router;
@@ -38,11 +39,14 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let providers = if config.sandbox {
-            Providers::sandbox(store.clone())
-        } else {
-            Providers::none()
+        let stripe = match &config.stripe {
+            Some(c) => {
+                tracing::info!(key = c.key_kind(), api_base = %c.api_base, webhooks = c.webhook_secret.is_some(), "stripe connector on");
+                Some(StripeAdapter::new(c, config.public_url.as_deref())?)
+            }
+            None => None,
         };
+        let providers = Providers::new(store.clone(), config.sandbox, stripe);
         let limiter = |l: Option<(f64, f64)>| {
             l.map(|(rate, burst)| Arc::new(TokenBuckets::new(rate, burst)) as Arc<dyn RateLimiter>)
         };

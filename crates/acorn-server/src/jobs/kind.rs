@@ -11,6 +11,9 @@ pub enum JobKind {
     SandboxAdvance,
     /// `sync.attempt`: one try of a sync attempt (payload `{"attempt_id": "sync_…"}`).
     SyncAttempt,
+    /// `provider.reconcile`: read a registration's state again from its real provider, so a
+    /// missed webhook is caught up (payload `{"registration_id": …}`).
+    ProviderReconcile,
 }
 
 /// A `jobs.kind` value this version does not know (the worker discards such jobs).
@@ -20,13 +23,18 @@ pub struct UnknownJobKind(pub String);
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: &'static [JobKind] = &[JobKind::SandboxAdvance, JobKind::SyncAttempt];
+    pub const ALL: &'static [JobKind] = &[
+        JobKind::SandboxAdvance,
+        JobKind::SyncAttempt,
+        JobKind::ProviderReconcile,
+    ];
 
     /// The spelling stored in `jobs.kind`.
     pub fn as_str(&self) -> &'static str {
         match self {
             JobKind::SandboxAdvance => "sandbox.advance",
             JobKind::SyncAttempt => "sync.attempt",
+            JobKind::ProviderReconcile => "provider.reconcile",
         }
     }
 

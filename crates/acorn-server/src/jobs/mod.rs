@@ -81,6 +81,9 @@ async fn run_one(state: &AppState, job: &Job) {
             crate::services::registrations::run_sandbox_step(state, job).await
         }
         Ok(JobKind::SyncAttempt) => crate::services::sync::run_try(state, job).await,
+        Ok(JobKind::ProviderReconcile) => {
+            crate::services::provider_state::run_reconcile(state, job).await
+        }
         Err(other) => {
             tracing::error!(kind = other.0, job = job.id, "unknown job kind; discarding");
             state.store.discard_job(&job.id).await

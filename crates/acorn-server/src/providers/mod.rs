@@ -1,15 +1,20 @@
 //! Provider adapters: every provider effect (register, populate, and later sync and balances)
 //! goes through one [`ProviderAdapter`] per provider. The default for every provider is the
-//! [`sandbox`], a deterministic in-process simulation.
+//! [`sandbox`], a deterministic in-process simulation; with a key configured, `stripe` is the
+//! real [`stripe`] adapter.
 
 pub mod sandbox;
 pub mod schema;
+pub mod stripe;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use acorn_types::{BalanceTotal, Customer, Provider, RegistrationId, TargetRole};
+use acorn_types::{
+    BalanceTotal, Customer, DocumentsState, Provider, RegistrationId, RegistrationStatus,
+    SyncAttemptId, TargetRole,
+};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
@@ -28,6 +33,64 @@ pub struct RegistrationRequest<'a> {
     pub customer: &'a Customer,
     /// Provider-specific data from the merchant.
     pub provider_data: &'a Map<String, Value>,
+    /// The provider's id of the registration's object, once it has one.
+    pub provider_customer_id: Option<&'a str>,
+    /// What the provider's idempotency keys are derived from: the stored registration and its
+    /// last change, or — before the registration exists — the customer, provider and role. A
+    /// retry of the same step (after a crash, before Acorn committed) derives the same keys; a
+    /// later submission, after a committed change, new ones.
+    pub idempotency_scope: &'a str,
+}
+
+/// What the provider says about a registration (its answer to a submit, an account re-read or
+/// a provider webhook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderState {
+    /// The registration's status.
+    pub status: RegistrationStatus,
+    /// The provider's id of the object, when known.
+    pub provider_customer_id: Option<String>,
+    /// Customer fields the provider still needs.
+    pub missing_fields: Vec<String>,
+    /// The documents' state, when the provider says something about documents.
+    pub documents: Option<DocumentsState>,
+    /// Why the provider refused, when it did.
+    pub rejection_reason: Option<String>,
+    /// Whether a person at the provider reviews the registration.
+    pub manual_review: bool,
+}
+
+impl ProviderState {
+    /// A state with `status` and nothing else to say.
+    pub fn new(status: RegistrationStatus) -> Self {
+        ProviderState {
+            status,
+            provider_customer_id: None,
+            missing_fields: vec![],
+            documents: None,
+            rejection_reason: None,
+            manual_review: false,
+        }
+    }
+}
+
+/// A provider's answer to a submit: what to store as `provider_response`, and — for a real
+/// provider — the registration's state (`None`: `submitted`, progress comes later).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The provider's answer.
+    pub response: Value,
+    /// The state the provider reported.
+    pub state: Option<ProviderState>,
+}
+
+/// A registration whose state is read again from its provider.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshRequest<'a> {
+    /// Its role.
+    pub role: TargetRole,
+    /// The provider's id of its object.
+    pub provider_customer_id: Option<&'a str>,
 }
 
 /// What an adapter is told to push in a sync.
@@ -41,8 +104,14 @@ pub struct SyncPush<'a> {
     pub role: TargetRole,
     /// The provider's id for the customer, if known.
     pub provider_customer_id: Option<&'a str>,
+    /// The registration's provider data (e.g. a connected account's `business_type`).
+    pub provider_data: Option<&'a Map<String, Value>>,
     /// The customer's current email (the sandbox reads its rules from it).
     pub email: &'a str,
+    /// The sync attempt (with the try, the provider's idempotency key).
+    pub attempt_id: SyncAttemptId,
+    /// Which try of the attempt this is (1 for the first).
+    pub try_number: i64,
     /// Field name → current value, for the fields named in the sync.
     pub values: &'a Map<String, Value>,
 }
@@ -54,6 +123,8 @@ pub struct BalanceAccount {
     pub registration_id: RegistrationId,
     /// Its role.
     pub role: TargetRole,
+    /// The provider's id of the account, once it has one.
+    pub provider_account_id: Option<String>,
 }
 
 /// A provider refused or could not be reached.
@@ -70,7 +141,7 @@ pub struct ProviderError {
 #[async_trait]
 pub trait ProviderAdapter: Send + Sync + fmt::Debug {
     /// Registers the customer in a role; returns the provider's answer (`provider_response`).
-    async fn submit(&self, req: &RegistrationRequest<'_>) -> Result<Value, ProviderError>;
+    async fn submit(&self, req: &RegistrationRequest<'_>) -> Result<Submitted, ProviderError>;
     /// Pushes the customer's current KYC profile; returns the provider's answer.
     async fn populate(&self, req: &RegistrationRequest<'_>) -> Result<Value, ProviderError>;
     /// Pushes customer fields to the provider's record; returns the provider's answer.
@@ -80,6 +151,17 @@ pub trait ProviderAdapter: Send + Sync + fmt::Debug {
         &self,
         accounts: &[BalanceAccount],
     ) -> Result<Vec<(String, Vec<BalanceTotal>)>, ProviderError>;
+    /// The registration's state as the provider sees it now (`None`: nothing to read).
+    async fn refresh(
+        &self,
+        _reg: &RefreshRequest<'_>,
+    ) -> Result<Option<ProviderState>, ProviderError> {
+        Ok(None)
+    }
+    /// Whether registrations in `role` are re-read in the background until they are final.
+    fn reconciles(&self, _role: TargetRole) -> bool {
+        false
+    }
     /// Whether registration progress is simulated by sandbox steps.
     fn simulated(&self) -> bool;
 }
@@ -89,6 +171,7 @@ pub trait ProviderAdapter: Send + Sync + fmt::Debug {
 pub struct Providers {
     adapters: BTreeMap<Provider, Arc<dyn ProviderAdapter>>,
     sandbox: Option<Arc<sandbox::SandboxAdapter>>,
+    stripe: Option<Arc<stripe::StripeAdapter>>,
 }
 
 impl Providers {
@@ -103,7 +186,29 @@ impl Providers {
         Providers {
             adapters,
             sandbox: Some(sandbox),
+            stripe: None,
         }
+    }
+
+    /// The sandbox for every provider when `sandbox` is on (else none), and Stripe's real
+    /// adapter in place of the sandbox's when one is given.
+    pub fn new(store: Store, sandbox: bool, stripe: Option<stripe::StripeAdapter>) -> Self {
+        let mut providers = if sandbox {
+            Providers::sandbox(store)
+        } else {
+            Providers::none()
+        };
+        if let Some(adapter) = stripe {
+            let adapter = Arc::new(adapter);
+            providers.adapters.insert(Provider::Stripe, adapter.clone());
+            providers.stripe = Some(adapter);
+        }
+        providers
+    }
+
+    /// Stripe's real adapter, when a key is configured.
+    pub fn stripe(&self) -> Option<&stripe::StripeAdapter> {
+        self.stripe.as_deref()
     }
 
     /// No provider configured (sandbox off and no real adapters).

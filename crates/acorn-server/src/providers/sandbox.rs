@@ -15,7 +15,9 @@ use acorn_types::{
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{BalanceAccount, ProviderAdapter, ProviderError, RegistrationRequest, SyncPush};
+use super::{
+    BalanceAccount, ProviderAdapter, ProviderError, RegistrationRequest, Submitted, SyncPush,
+};
 use crate::store::Store;
 
 /// The sandbox adapter (the same for every provider; the provider shapes its answers).
@@ -228,9 +230,9 @@ pub fn state_of(reg: &Registration) -> SandboxState {
 
 #[async_trait]
 impl ProviderAdapter for SandboxAdapter {
-    async fn submit(&self, req: &RegistrationRequest<'_>) -> Result<Value, ProviderError> {
+    async fn submit(&self, req: &RegistrationRequest<'_>) -> Result<Submitted, ProviderError> {
         let id = provider_customer_id(req.role, req.registration_id);
-        Ok(match (req.provider, req.role) {
+        let response = match (req.provider, req.role) {
             (_, TargetRole::ConnectedAccount) => json!({
                 "id": id, "object": "account", "livemode": false,
                 "type": req.provider_data.get("account_type").cloned().unwrap_or(Value::Null),
@@ -246,6 +248,10 @@ impl ProviderAdapter for SandboxAdapter {
             (provider, _) => {
                 json!({"id": id, "provider": provider.as_str(), "status": "received", "sandbox": true})
             }
+        };
+        Ok(Submitted {
+            response,
+            state: None,
         })
     }
 

@@ -5,6 +5,7 @@ mod customers;
 mod events;
 mod files;
 mod list_query;
+mod providers;
 mod registrations;
 mod sandbox;
 mod service;
@@ -45,7 +46,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The routes that need no bearer token: service endpoints, the token grant (limited per
-/// client IP) and signed file downloads (the signed link is the credential).
+/// client IP), signed file downloads (the signed link is the credential) and Stripe's webhooks
+/// (the signature is the credential).
 fn public(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/health", get(service::health))
@@ -59,6 +61,7 @@ fn public(state: &AppState) -> Router<AppState> {
             )),
         )
         .route("/api/v1/files/{file_id}/content", get(files::content))
+        .route("/api/v1/providers/stripe/webhook", post(providers::stripe))
 }
 
 /// `/api/v1/merchant/webhooks…` (contract §9).

@@ -41,6 +41,7 @@ pub async fn read(
             .push(BalanceAccount {
                 registration_id: registration_id(&r.id)?,
                 role: r.target_role,
+                provider_account_id: r.provider_customer_id.clone(),
             });
     }
     let as_of = format_time(now_micros());

@@ -12,11 +12,12 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use sqlx::{Any, Transaction};
 
+use super::provider_state::{self, in_progress, reconcile_delay, schedule_reconcile};
 use super::status::{action_required, is_active, save_change};
 use crate::error::ApiError;
 use crate::jobs::JobKind;
 use crate::providers::schema::{self, RoleSpec};
-use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest};
+use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest, Submitted};
 use crate::state::AppState;
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
@@ -141,6 +142,25 @@ struct Prepared {
     customer: Customer,
     merged: Map<String, Value>,
     adapter: Arc<dyn ProviderAdapter>,
+    provider_customer_id: Option<String>,
+    scope: String,
+}
+
+/// The provider idempotency scope of a registration step (see
+/// [`RegistrationRequest::idempotency_scope`]). A new registration's id is chosen afresh on
+/// every try, so before it is stored the scope is the customer, provider and role.
+fn idempotency_scope(key: &RegistrationKey, existing: Option<&Registration>) -> String {
+    match existing {
+        Some(r) => {
+            let at: String = r
+                .updated_at
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            format!("{}_{at}", r.id)
+        }
+        None => format!("{}_{}_{}_new", key.customer, key.provider, key.role),
+    }
 }
 
 async fn prepare(
@@ -165,12 +185,17 @@ async fn prepare(
         .and_then(|r| r.provider_data.clone())
         .unwrap_or_default();
     merged.extend(data.clone());
+    let scope = idempotency_scope(&key, existing.as_ref());
     let prepared = Prepared {
         adapter: adapter(state, key.provider)?,
         key,
         id,
         customer,
         merged,
+        provider_customer_id: existing
+            .as_ref()
+            .and_then(|r| r.provider_customer_id.clone()),
+        scope,
     };
     Ok((prepared, existing))
 }
@@ -183,14 +208,16 @@ impl Prepared {
             role: self.key.role,
             customer: &self.customer,
             provider_data: &self.merged,
+            provider_customer_id: self.provider_customer_id.as_deref(),
+            idempotency_scope: &self.scope,
         }
     }
 }
 
 /// Submits (or resubmits) a registration: checked against the provider's schema, sent to the
-/// adapter, then stored as `submitted` with the provider's answer and — for a simulated
-/// provider — the first sandbox step scheduled. Returns every registration, the submitted one
-/// first.
+/// adapter, then stored with the provider's answer — `submitted`, or the state a real provider
+/// reported — and the first sandbox step (simulated provider) or re-read (real provider)
+/// scheduled. Returns every registration, the submitted one first.
 pub async fn submit(
     state: &AppState,
     key: RegistrationKey,
@@ -200,52 +227,59 @@ pub async fn submit(
     let (provider, role) = (key.provider, key.role);
     let spec = role_spec(provider, role)?;
     let (p, existing) = prepare(state, key, &data).await?;
-    let key = p.key;
     let reasons = schema::check(schema::spec(provider), spec, &p.customer, &data);
     if !reasons.is_empty() {
         return Err(ApiError::validation(reasons));
     }
     // Checked before the provider is called, and again under the lock (a concurrent submit).
-    refuse_if_active(&key, existing.as_ref())?;
-    let response = p
+    refuse_if_active(&p.key, existing.as_ref())?;
+    let submitted = p
         .adapter
         .submit(&p.request())
         .await
         .map_err(|e| provider_failure(provider, e))?;
+    commit_submission(state, &p, data, submitted, answer).await
+}
+
+/// Writes a submission the provider answered, with its events, its first job and the
+/// request's idempotent answer, in one transaction.
+async fn commit_submission(
+    state: &AppState,
+    p: &Prepared,
+    data: Map<String, Value>,
+    submitted: Submitted,
+    answer: Option<KeyAnswer>,
+) -> Result<Vec<Registration>, ApiError> {
     let now = now_micros();
-    let step_at = p.adapter.simulated().then(|| now + step_delay(state));
-    let mut o = open(
-        &state.store,
-        &p.key,
-        p.id,
-        RegistrationStatus::Submitted,
-        now,
-    )
-    .await?;
+    let status = RegistrationStatus::Submitted;
+    let mut o = open(&state.store, &p.key, p.id, status, now).await?;
     refuse_if_active(&p.key, o.existing.as_ref())?;
     merge_data(&mut o.reg, data);
-    reset_for_submission(&mut o.reg, response);
-    save_change(
-        &mut o.tx,
-        &p.key,
-        o.existing.as_ref(),
-        &mut o.reg,
-        vec![],
-        now,
-    )
-    .await?;
-    if let Some(at) = step_at {
+    reset_for_submission(&mut o.reg, submitted.response);
+    let mut fills = vec![];
+    if let Some(reported) = &submitted.state {
+        provider_state::apply(&mut o.reg, reported);
+        fills = provider_state::fills(&o.reg);
+    }
+    let existing = o.existing.as_ref();
+    save_change(&mut o.tx, &p.key, existing, &mut o.reg, fills, now).await?;
+    let merchant = p.key.merchant;
+    if p.adapter.simulated() {
         let payload = json!({"registration_id": o.reg.id});
+        let at = now + step_delay(state);
         enqueue(
             &mut o.tx,
             JobKind::SandboxAdvance.as_str(),
-            p.key.merchant,
+            merchant,
             &payload,
             at,
             now,
         )
         .await
         .map_err(StoreError::from)?;
+    } else if p.adapter.reconciles(p.key.role) && in_progress(o.reg.status) {
+        let at = now + reconcile_delay(state);
+        schedule_reconcile(&mut o.tx, merchant, &o.reg.id, at, now).await?;
     }
     let mut all = all_of(&mut o.tx, p.key.customer).await?;
     all.sort_by_key(|r| r.id != o.reg.id);
@@ -372,7 +406,15 @@ pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreEr
         .ok_or_else(|| anyhow::anyhow!("sandbox step without a registration id"))?;
     let mut tx = store.begin().await?;
     // A registration that is gone has nothing left to simulate.
-    if let Some((_, customer, reg)) = find_by_id(&mut tx, reg_id, store.for_update()).await? {
+    let found = find_by_id(&mut tx, reg_id, store.for_update()).await?;
+    // Only a simulated provider's registrations take sandbox steps (a real one reports itself).
+    let simulated = |reg: &Registration| {
+        state
+            .providers
+            .get(reg.provider)
+            .is_some_and(|a| a.simulated())
+    };
+    if let Some((_, customer, reg)) = found.filter(|(_, _, reg)| simulated(reg)) {
         let email = customer_email(&mut tx, customer).await?;
         step(
             &mut tx,

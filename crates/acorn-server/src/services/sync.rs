@@ -228,7 +228,10 @@ async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
         registration_id,
         role: reg.target_role,
         provider_customer_id: reg.provider_customer_id.as_deref(),
+        provider_data: reg.provider_data.as_ref(),
         email: &t.email,
+        attempt_id: t.attempt,
+        try_number: t.attempts,
         values: &t.values,
     };
     match adapter.sync(&push).await {

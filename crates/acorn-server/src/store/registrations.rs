@@ -239,14 +239,39 @@ pub(crate) async fn find_by_id(
         .bind(id.uuid().to_string())
         .fetch_optional(conn)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let (customer, reg) = from_row(&row)?;
+    row.as_ref().map(with_owner).transpose()
+}
+
+/// The registration whose provider object is `provider_id` at `provider` in `role` (locked
+/// when `suffix` is `FOR UPDATE`), with its merchant and customer; for provider webhooks,
+/// which know only the provider's id.
+pub(crate) async fn find_by_provider_id(
+    conn: &mut AnyConnection,
+    provider: Provider,
+    role: TargetRole,
+    provider_id: &str,
+    suffix: &str,
+) -> Result<Option<(MerchantId, CustomerId, Registration)>, StoreError> {
+    let text = format!(
+        "SELECT {COLUMNS}, merchant_id FROM registrations \
+         WHERE provider = $1 AND target_role = $2 AND provider_customer_id = $3 ORDER BY created_at DESC LIMIT 1{suffix}"
+    );
+    let row = sqlx::query(&text)
+        .bind(provider.as_str().to_owned())
+        .bind(role.as_str().to_owned())
+        .bind(provider_id.to_owned())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(with_owner).transpose()
+}
+
+/// A row selected with `merchant_id` as (merchant, customer, registration).
+fn with_owner(row: &AnyRow) -> Result<(MerchantId, CustomerId, Registration), StoreError> {
+    let (customer, reg) = from_row(row)?;
     let customer = CustomerId::parse(&customer).map_err(|e| anyhow::anyhow!("{e}"))?;
     let merchant = MerchantId::parse(&row.try_get::<String, _>("merchant_id")?)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Some((merchant, customer, reg)))
+    Ok((merchant, customer, reg))
 }
 
 /// What a registration change moves on its customer: the derived status, and the provider

@@ -3,6 +3,7 @@
 //! Black-box API tests: every test runs against a real server, once on SQLite and once on
 //! PostgreSQL, each with a fresh database.
 
+mod fake_stripe;
 mod helpers;
 mod pg;
 
@@ -17,5 +18,6 @@ mod idempotency;
 mod migrate_upgrade;
 mod registrations;
 mod store_plans;
+mod stripe;
 mod sync_balances;
 mod webhooks;

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use acorn_server::providers::stripe::client::DEFAULT_API_BASE;
+use acorn_server::providers::stripe::StripeConfig;
 use acorn_server::startup::ShutdownSignals;
 use acorn_server::{Application, Config, LogFormat};
 use clap::{Args, ValueEnum};
@@ -161,6 +163,24 @@ pub struct ServeArgs {
     /// Deliver webhooks to loopback, link-local and private addresses outside sandbox mode.
     #[arg(long, env = "ACORN_WEBHOOK_ALLOW_PRIVATE", default_value_t = Config::DEFAULT_WEBHOOK_ALLOW_PRIVATE)]
     webhook_allow_private: bool,
+    /// Stripe secret key (`sk_test_…`, `sk_live_…` or `rk_…`): `stripe` becomes the real
+    /// provider (in sandbox mode too).
+    #[arg(long, env = "ACORN_STRIPE_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    stripe_secret_key: Option<SecretString>,
+    /// Stripe's API (tests point it at a fake).
+    #[arg(long, env = "ACORN_STRIPE_API_BASE", default_value = DEFAULT_API_BASE)]
+    stripe_api_base: String,
+    /// The signing secret (`whsec_…`) of the webhook endpoint
+    /// `/api/v1/providers/stripe/webhook`.
+    #[arg(long, env = "ACORN_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret)]
+    stripe_webhook_secret: Option<SecretString>,
+    /// Seconds between two reads of a registration still in progress at Stripe.
+    #[arg(
+        long,
+        env = "ACORN_RECONCILE_INTERVAL",
+        default_value_t = Config::DEFAULT_RECONCILE_INTERVAL.as_secs_f64()
+    )]
+    reconcile_interval: f64,
 }
 
 /// [`Config::DEFAULT_WEBHOOK_RETRY_SCHEDULE`] as `--webhook-retry-schedule` spells it.
@@ -186,10 +206,33 @@ fn retry_schedule(raw: &str) -> anyhow::Result<Vec<Duration>> {
         .collect()
 }
 
+fn secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// The Stripe connector's configuration from the flags, when a key is given.
+fn stripe(args: &ServeArgs) -> anyhow::Result<Option<StripeConfig>> {
+    let Some(key) = args.stripe_secret_key.clone() else {
+        anyhow::ensure!(
+            args.stripe_webhook_secret.is_none(),
+            "--stripe-webhook-secret needs --stripe-secret-key"
+        );
+        return Ok(None);
+    };
+    let mut config = StripeConfig::new(key)?;
+    config.api_base = args.stripe_api_base.clone();
+    if let Some(secret) = args.stripe_webhook_secret.clone() {
+        config = config.with_webhook_secret(secret)?;
+    }
+    Ok(Some(config))
+}
+
 /// The server's configuration from the flags.
 fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     let mut config = Config::with_data_dir(&storage.data_dir);
     config.database_url = storage.database_url.clone();
+    config.stripe = stripe(&args)?;
+    config.reconcile_interval = seconds("--reconcile-interval", args.reconcile_interval)?;
     config.listen = args.listen;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);

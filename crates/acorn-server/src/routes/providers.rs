@@ -1,0 +1,33 @@
+//! Provider callbacks: Stripe's webhooks. Public — the `Stripe-Signature` is the credential.
+
+use acorn_types::ApiResponse;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::services::provider_state::{stripe_webhook, WebhookOutcome};
+use crate::state::AppState;
+
+/// `POST /api/v1/providers/stripe/webhook`.
+pub async fn stripe(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ApiResponse<Value>>, ApiError> {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let (event, outcome) = stripe_webhook(&state, signature, &body).await?;
+    let outcome = match outcome {
+        WebhookOutcome::Applied => "applied",
+        WebhookOutcome::Unchanged => "unchanged",
+        WebhookOutcome::Ignored => "ignored",
+    };
+    Ok(Json(ApiResponse::new(
+        "webhook received",
+        json!({"received": true, "type": event, "outcome": outcome}),
+    )))
+}
