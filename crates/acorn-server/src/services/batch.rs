@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use acorn_types::{Customer, CustomerPatch, FailureReason, MerchantId};
+use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId};
 
 use crate::store::batch::{
     claim_keys, complete_keys, is_deadlock, read_keys, KeyRoute, KeyRow, KeyTimes, KeyWrite,
@@ -185,6 +185,54 @@ fn decided_by_key(state: Option<&KeyState>, same_as_first: bool) -> Option<ItemO
     }
 }
 
+/// What to do with one item, decided before anything is inserted.
+enum Plan {
+    /// Its key decides its outcome (a replay, a mismatch, a duplicate in flight).
+    Decided(ItemOutcome),
+    /// Create it.
+    Run,
+    /// An earlier item of this batch runs its key: replay that item's answer when the bodies
+    /// match (`true`), else a mismatch.
+    SameKeyAs(usize, bool),
+}
+
+fn plan(
+    items: &[BatchItem],
+    state: &HashMap<String, KeyState>,
+    first_fp: &HashMap<String, String>,
+) -> Vec<Plan> {
+    let mut runner_of: HashMap<&str, usize> = HashMap::new();
+    let mut plans = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Some((key, fp)) = &item.key else {
+            plans.push(Plan::Run);
+            continue;
+        };
+        let same_as_first = first_fp.get(key) == Some(fp);
+        if let Some(&j) = runner_of.get(key.as_str()) {
+            plans.push(Plan::SameKeyAs(j, same_as_first));
+        } else if let Some(outcome) = decided_by_key(state.get(key), same_as_first) {
+            plans.push(Plan::Decided(outcome));
+        } else {
+            runner_of.insert(key, i);
+            plans.push(Plan::Run);
+        }
+    }
+    plans
+}
+
+/// The lowercase email a patch creates (the uniqueness key), for ordering inserts.
+fn email_key(item: &BatchItem) -> String {
+    let email = item
+        .patch
+        .as_ref()
+        .ok()
+        .and_then(|p| p.get("email"))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    acorn_types::fields::email_key(email)
+}
+
 async fn run_once(
     store: &Store,
     merchant: MerchantId,
@@ -195,46 +243,79 @@ async fn run_once(
 ) -> Result<Vec<ItemOutcome>, StoreError> {
     let first_fp = first_fingerprints(items);
     let mut tx = store.begin().await?;
-    let mut state = claim(&mut tx, store, merchant, &first_fp, times, now).await?;
-    let mut out = Vec::with_capacity(items.len());
-    let mut counts = CountDelta::new();
-    let mut events: Vec<CustomerEvent> = Vec::new();
-    let mut finished: Vec<KeyWrite> = Vec::new();
-    for item in items {
-        if let Some((key, fp)) = &item.key {
-            let same_as_first = first_fp.get(key) == Some(fp);
-            if let Some(outcome) = decided_by_key(state.get(key), same_as_first) {
-                out.push(outcome);
-                continue;
-            }
-        }
-        let outcome = match &item.patch {
+    let state = claim(&mut tx, store, merchant, &first_fp, times, now).await?;
+    let plans = plan(items, &state, &first_fp);
+    // Ids in item order, so that list order (by id) is the batch's order; inserts in email
+    // order, so that concurrent batches lock the same emails in the same order and cannot
+    // deadlock each other on PostgreSQL (equal emails keep their item order: the first wins).
+    let ids: Vec<CustomerId> = items.iter().map(|_| CustomerId::new()).collect();
+    let mut runs: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(plans[i], Plan::Run))
+        .collect();
+    runs.sort_by_cached_key(|&i| email_key(&items[i]));
+    let mut done: Vec<Option<ItemOutcome>> = vec![None; items.len()];
+    let (mut counts, mut events) = (CountDelta::new(), Vec::<CustomerEvent>::new());
+    for i in runs {
+        done[i] = Some(match &items[i].patch {
             Err(reasons) => ItemOutcome::Invalid(reasons.clone()),
             Ok(patch) => {
-                let created =
-                    insert_new_customer(&mut tx, merchant, patch, now, &mut counts, &mut events)
-                        .await?;
+                let created = insert_new_customer(
+                    &mut tx,
+                    merchant,
+                    ids[i],
+                    patch,
+                    now,
+                    &mut counts,
+                    &mut events,
+                )
+                .await?;
                 created.map_or(ItemOutcome::Duplicate, |c| {
                     ItemOutcome::Created(Box::new(c))
                 })
             }
-        };
-        if let Some((key, fp)) = &item.key {
-            // A key this batch finished counts as finished with its first body.
-            let (status, body) = render(&outcome);
-            let done = KeyState::Done {
-                same: true,
-                status,
-                body: body.clone(),
-            };
-            state.insert(key.clone(), done);
-            finished.push((key.clone(), fp.clone(), Some((status, body))));
-        }
-        out.push(outcome);
+        });
     }
+    let (out, finished) = settle(items, plans, done, render);
+    events.sort_by_key(|e| e.customer);
     apply_counts(&mut tx, merchant, counts).await?;
     insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
     complete_keys(&mut tx, merchant, ITEM_ROUTE, finished, times, now).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Every item's outcome in order, and the answers to store with the keys this batch ran.
+fn settle(
+    items: &[BatchItem],
+    plans: Vec<Plan>,
+    mut done: Vec<Option<ItemOutcome>>,
+    render: Render<'_>,
+) -> (Vec<ItemOutcome>, Vec<KeyWrite>) {
+    let mut finished = Vec::new();
+    let mut answers: HashMap<usize, (u16, String)> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, plan) in plans.into_iter().enumerate() {
+        let outcome = match plan {
+            Plan::Decided(outcome) => outcome,
+            Plan::Run => {
+                let outcome = done[i].take().unwrap_or(ItemOutcome::InFlight);
+                if let Some((key, fp)) = &items[i].key {
+                    let (status, body) = render(&outcome);
+                    answers.insert(i, (status, body.clone()));
+                    finished.push((key.clone(), fp.clone(), Some((status, body))));
+                }
+                outcome
+            }
+            Plan::SameKeyAs(j, true) => match answers.get(&j) {
+                Some((status, body)) => ItemOutcome::Replayed {
+                    status: *status,
+                    body: body.clone(),
+                },
+                None => ItemOutcome::InFlight,
+            },
+            Plan::SameKeyAs(_, false) => ItemOutcome::Mismatch,
+        };
+        out.push(outcome);
+    }
+    (out, finished)
 }

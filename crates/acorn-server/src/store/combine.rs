@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use acorn_types::{Customer, CustomerPatch, MerchantId};
+use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -116,6 +116,7 @@ async fn write_group(
         let created = insert_new_customer(
             &mut tx,
             job.merchant,
+            CustomerId::new(),
             &job.patch,
             job.now,
             delta,

@@ -243,11 +243,11 @@ pub(crate) async fn apply_counts(
 /// failing (so a batch can go on in the same transaction).
 pub(crate) fn insert_customer_sql(
     merchant: MerchantId,
+    id: CustomerId,
     patch: &CustomerPatch,
     now: i64,
     skip_duplicate: bool,
 ) -> Result<(CustomerId, Sql), StoreError> {
-    let id = CustomerId::new();
     // created_at is the id's own timestamp, so id order and creation order agree exactly.
     let (secs, nanos) = id
         .uuid()
@@ -297,7 +297,7 @@ pub(crate) async fn insert_customer(
     patch: &CustomerPatch,
     now: i64,
 ) -> Result<Customer, StoreError> {
-    let (_, sql) = insert_customer_sql(merchant, patch, now, false)?;
+    let (_, sql) = insert_customer_sql(merchant, CustomerId::new(), patch, now, false)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args)
         .fetch_all(conn)
@@ -353,12 +353,13 @@ pub(crate) async fn update_fields(
 pub(crate) async fn insert_new_customer(
     conn: &mut AnyConnection,
     merchant: MerchantId,
+    id: CustomerId,
     patch: &CustomerPatch,
     now: i64,
     counts: &mut CountDelta,
     events: &mut Vec<CustomerEvent>,
 ) -> Result<Option<Customer>, StoreError> {
-    let (id, sql) = insert_customer_sql(merchant, patch, now, true)?;
+    let (id, sql) = insert_customer_sql(merchant, id, patch, now, true)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
     let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
