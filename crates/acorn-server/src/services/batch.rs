@@ -8,13 +8,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId};
 
 use crate::store::batch::{
     claim_keys, complete_keys, is_deadlock, read_keys, KeyRoute, KeyRow, KeyTimes, KeyWrite,
 };
 use crate::store::customers::{apply_counts, insert_new_customer, CountDelta};
-use crate::store::events::{insert_customer_events, CustomerEvent, CATEGORY_REGISTRATION};
+use crate::store::events::{insert_customer_events, CustomerEvent};
 use crate::store::{Store, StoreError};
 
 /// The request a batch item's key is recorded under: the single create's.
@@ -278,7 +279,7 @@ async fn run_once(
     let (out, finished) = settle(items, plans, done, render);
     events.sort_by_key(|e| e.customer);
     apply_counts(&mut tx, merchant, counts).await?;
-    insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
+    insert_customer_events(&mut tx, EventKind::CustomerCreated, &events).await?;
     complete_keys(&mut tx, merchant, ITEM_ROUTE, finished, times, now).await?;
     tx.commit().await?;
     Ok(out)

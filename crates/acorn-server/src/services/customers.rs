@@ -1,12 +1,13 @@
 //! Customers (contract §4.1–4.4): create with its event and counters, update by patch with
 //! `If-Match`, read, and list with exact counts.
 
+use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId, ReasonCode};
 use anyhow::Context;
 
 use crate::error::ApiError;
 use crate::store::customers::{adjust_counts, insert_customer, update_fields};
-use crate::store::events::{customer_data, insert_event, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::{now_micros, ListPage, ListQuery, Page, Store, StoreError, UpdateOutcome};
 
@@ -30,17 +31,8 @@ pub async fn create(
     let id = CustomerId::parse(&customer.id).map_err(|e| anyhow::anyhow!("{e}"))?;
     adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
     let data = customer_data(&customer, None, &[]);
-    let event = "customer.created";
-    insert_event(
-        &mut tx,
-        merchant,
-        Some(id),
-        event,
-        CATEGORY_REGISTRATION,
-        &data,
-        now,
-    )
-    .await?;
+    let event = EventKind::CustomerCreated;
+    insert_event(&mut tx, merchant, Some(id), event, &data, now).await?;
     record(&mut tx, answer.as_ref(), &customer).await?;
     tx.commit().await?;
     Ok(customer)
@@ -85,17 +77,8 @@ pub async fn update(
     adjust_counts(&mut tx, merchant, Some(&current), Some(&updated)).await?;
     let names: Vec<&str> = changed.iter().map(|(s, _)| s.name).collect();
     let data = customer_data(&updated, None, &names);
-    let event = "customer.updated";
-    insert_event(
-        &mut tx,
-        merchant,
-        Some(id),
-        event,
-        CATEGORY_REGISTRATION,
-        &data,
-        now,
-    )
-    .await?;
+    let event = EventKind::CustomerUpdated;
+    insert_event(&mut tx, merchant, Some(id), event, &data, now).await?;
     tx.commit().await?;
     Ok(UpdateOutcome::Updated(updated))
 }

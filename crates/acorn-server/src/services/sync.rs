@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use acorn_types::customer::WRITABLE_FIELDS;
+use acorn_types::EventKind;
 use acorn_types::{
     CustomerId, MerchantId, Provider, Registration, RegistrationId, RegistrationStatus,
     SyncAttemptId, SyncAttemptStatus, SyncField,
@@ -16,7 +17,7 @@ use crate::jobs::JobKind;
 use crate::providers::SyncPush;
 use crate::state::AppState;
 use crate::store::customers::adjust_counts;
-use crate::store::events::{customer_data, insert_event, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::all_of;
@@ -24,9 +25,6 @@ use crate::store::sync::{
     end_attempt, find_attempt, insert_attempt, mark_running, set_synced, AttemptEnd, NewAttempt,
 };
 use crate::store::{format_time, micros_after, now_micros, Store, StoreError};
-
-/// The category of sync events.
-pub const CATEGORY_SYNC: &str = "customer_sync_lifecycle";
 
 /// Registration statuses a customer can be synced in.
 pub fn can_sync(status: RegistrationStatus) -> bool {
@@ -80,17 +78,8 @@ pub async fn schedule(
     };
     insert_attempt(&mut tx, &attempt, now).await?;
     let data = json!({"id": customer.to_string(), "provider": provider, "fields": names, "attempt_id": id.to_string()});
-    let event = "customer.sync.started";
-    insert_event(
-        &mut tx,
-        merchant,
-        Some(customer),
-        event,
-        CATEGORY_SYNC,
-        &data,
-        now,
-    )
-    .await?;
+    let event = EventKind::SyncStarted;
+    insert_event(&mut tx, merchant, Some(customer), event, &data, now).await?;
     let payload = json!({"attempt_id": id.to_string()});
     enqueue(
         &mut tx,
@@ -305,25 +294,16 @@ async fn finish_try(
                 data["synced_at"] = Value::String(format_time(now));
             }
             data["provider_data"] = response;
-            Some("customer.sync.succeeded")
+            Some(EventKind::SyncSucceeded)
         }
         AttemptEnd::Failed(error) => {
             mark_synced(&mut tx, t, false, None, now).await?;
             data["error"] = Value::String(error);
-            Some("customer.sync.failed")
+            Some(EventKind::SyncFailed)
         }
     };
     if let Some(event) = event {
-        insert_event(
-            &mut tx,
-            t.merchant,
-            Some(t.customer),
-            event,
-            CATEGORY_SYNC,
-            &data,
-            now,
-        )
-        .await?;
+        insert_event(&mut tx, t.merchant, Some(t.customer), event, &data, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -352,17 +332,8 @@ async fn mark_synced(
         .ok_or(StoreError::NotFound)?;
     adjust_counts(conn, t.merchant, Some(&current), Some(&updated)).await?;
     let data = customer_data(&updated, None, &["synced", "synced_at"]);
-    let event = "customer.updated";
-    insert_event(
-        conn,
-        t.merchant,
-        Some(t.customer),
-        event,
-        CATEGORY_REGISTRATION,
-        &data,
-        now,
-    )
-    .await?;
+    let event = EventKind::CustomerUpdated;
+    insert_event(conn, t.merchant, Some(t.customer), event, &data, now).await?;
     Ok(())
 }
 

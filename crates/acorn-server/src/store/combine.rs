@@ -11,12 +11,13 @@
 
 use std::collections::BTreeMap;
 
+use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::customers::{apply_counts, insert_new_customer, CountDelta};
-use super::events::{insert_customer_events, CATEGORY_REGISTRATION};
+use super::events::insert_customer_events;
 use super::idempotency::KeyAnswer;
 use super::StoreError;
 
@@ -142,7 +143,7 @@ async fn write_group(
     for (merchant, delta) in counts {
         apply_counts(&mut tx, merchant, delta).await?;
     }
-    insert_customer_events(&mut tx, "customer.created", CATEGORY_REGISTRATION, &events).await?;
+    insert_customer_events(&mut tx, EventKind::CustomerCreated, &events).await?;
     tx.commit().await?;
     Ok(results)
 }

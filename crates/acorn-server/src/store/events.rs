@@ -7,9 +7,6 @@ use acorn_types::{
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
-/// `provider_registration_lifecycle`: customer and registration events.
-pub const CATEGORY_REGISTRATION: &str = "provider_registration_lifecycle";
-
 /// Oak's `data` of a customer event: `{id, status, provider, target_role, provider_response,
 /// failure_reasons, readiness, changes, action_required, version, created_at, updated_at}`,
 /// where the registration fields are those of the registration that caused the change (null
@@ -55,8 +52,7 @@ pub(crate) async fn insert_event(
     conn: &mut AnyConnection,
     merchant: MerchantId,
     customer: Option<CustomerId>,
-    event: &str,
-    category: &str,
+    event: EventKind,
     data: &Value,
     now: i64,
 ) -> Result<EventId, sqlx::Error> {
@@ -68,13 +64,13 @@ pub(crate) async fn insert_event(
     .bind(id.uuid().to_string())
     .bind(merchant.uuid().to_string())
     .bind(customer.map(|c| c.uuid().to_string()))
-    .bind(event.to_owned())
-    .bind(category.to_owned())
+    .bind(event.as_str().to_owned())
+    .bind(event.category().as_str().to_owned())
     .bind(data.to_string())
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    super::notifications::fan_out(conn, event, &[id.uuid().to_string()]).await?;
+    super::notifications::fan_out(conn, event.as_str(), &[id.uuid().to_string()]).await?;
     Ok(id)
 }
 
@@ -89,8 +85,7 @@ pub(crate) struct CustomerEvent {
 /// Records one event of the same kind per row, in one statement (ids in slice order).
 pub(crate) async fn insert_customer_events(
     conn: &mut AnyConnection,
-    event: &str,
-    category: &str,
+    event: EventKind,
     rows: &[CustomerEvent],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
@@ -108,14 +103,14 @@ pub(crate) async fn insert_customer_events(
         sql.bind(id.clone()).push(", ");
         sql.bind(row.merchant.uuid().to_string()).push(", ");
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
-        sql.bind(event.to_owned()).push(", ");
-        sql.bind(category.to_owned()).push(", ");
+        sql.bind(event.as_str().to_owned()).push(", ");
+        sql.bind(event.category().as_str().to_owned()).push(", ");
         sql.bind(row.data.clone()).push(", ");
         sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(&mut *conn).await?;
-    super::notifications::fan_out(conn, event, &ids).await?;
+    super::notifications::fan_out(conn, event.as_str(), &ids).await?;
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //! registration needs the merchant's action, and how a registration change moves its customer
 //! (derived status, approval fills, and the events of both) — contract §5 and §6.
 
+use acorn_types::EventKind;
 use acorn_types::{CustomerId, DocumentsState, MerchantId, Registration, RegistrationStatus};
 use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::store::customers::adjust_counts;
-use crate::store::events::{customer_data, insert_event, registration_data, CATEGORY_REGISTRATION};
+use crate::store::events::{customer_data, insert_event, registration_data};
 use crate::store::jobs::enqueue;
 use crate::store::registrations::{
     all_of, apply_customer_change, save, CustomerChange, RegistrationKey,
@@ -70,17 +71,8 @@ pub(crate) async fn save_change(
             .await?
             .map(|c| c.version);
         let data = registration_data(key.customer, version, reg);
-        let event = format!("provider_registration.{}", reg.status);
-        insert_event(
-            conn,
-            key.merchant,
-            Some(key.customer),
-            &event,
-            CATEGORY_REGISTRATION,
-            &data,
-            now,
-        )
-        .await?;
+        let event = EventKind::Registration(reg.status);
+        insert_event(conn, key.merchant, Some(key.customer), event, &data, now).await?;
     }
     recompute_customer(conn, key.merchant, key.customer, Some(reg), fills, now).await
 }
@@ -124,23 +116,13 @@ pub(crate) async fn recompute_customer(
         conn,
         merchant,
         Some(customer),
-        "customer.updated",
-        CATEGORY_REGISTRATION,
+        EventKind::CustomerUpdated,
         &data,
         now,
     )
     .await?;
     if let Some(event) = change.status.and_then(status_event) {
-        insert_event(
-            conn,
-            merchant,
-            Some(customer),
-            event.as_str(),
-            CATEGORY_REGISTRATION,
-            &data,
-            now,
-        )
-        .await?;
+        insert_event(conn, merchant, Some(customer), event, &data, now).await?;
     }
     Ok(())
 }
