@@ -62,6 +62,7 @@ fn public(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/files/{file_id}/content", get(files::content))
         .route("/api/v1/providers/stripe/webhook", post(providers::stripe))
+        .merge(crate::dashboard::routes())
 }
 
 /// `/api/v1/merchant/webhooks…` (contract §9).

@@ -12,6 +12,7 @@ mod customers_batch;
 mod customers_create;
 mod customers_list;
 mod customers_update;
+mod dashboard;
 mod errors;
 mod files;
 mod idempotency;
