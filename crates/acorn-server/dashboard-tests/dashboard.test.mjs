@@ -99,6 +99,7 @@ const steps = [
     await page.getByLabel('Client secret').fill('wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#flash').getByText('invalid client credentials').waitFor();
+    assert(!(await page.locator('#nav').isVisible()), 'the navigation is hidden until signed in');
     await shot(page, 'sign-in');
   }],
   ['signs in with client id and secret', async (page) => {
@@ -197,6 +198,8 @@ const steps = [
     await page.locator('#balances td', { hasText: '1250' }).waitFor();
     await page.getByRole('heading', { name: 'ana+review@example.com' }).scrollIntoViewIfNeeded();
     await shot(page, 'customer');
+    await page.locator('#registrations').evaluate((e) => e.scrollIntoView());
+    await shot(page, 'customer-kyc');
   }],
   ['the events feed shows the new event and filters by name', async (page) => {
     await page.getByRole('link', { name: 'Events' }).click();
@@ -244,6 +247,7 @@ const steps = [
   ['signing out forgets the token', async (page) => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert(!(await page.locator('#nav').isVisible()), 'the navigation is hidden once signed out');
     await page.goto(`${BASE}/dashboard#/customers`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   }],

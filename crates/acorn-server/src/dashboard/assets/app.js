@@ -1,6 +1,6 @@
 // Entry point: sign-in, sign-out and the hash router.
 import { signIn, signOut, signedIn } from '/dashboard/api.js';
-import { h, field, showError, flash } from '/dashboard/ui.js';
+import { h, field, showError, flash, clearFlash } from '/dashboard/ui.js';
 import { customersPage, customerForm } from '/dashboard/customers.js';
 import { customerPage } from '/dashboard/customer.js';
 import { eventsPage } from '/dashboard/events.js';
@@ -44,6 +44,7 @@ async function page(hash) {
 
 async function render() {
   if (stop) { stop(); stop = null; }
+  clearFlash();
   nav.hidden = !signedIn();
   if (!signedIn()) { app.replaceChildren(signInPage()); return; }
   app.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));

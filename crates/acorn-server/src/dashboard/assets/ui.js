@@ -14,6 +14,7 @@ export function h(tag, attrs, ...children) {
 }
 
 export function flash(message, bad = false) {
+  flash.at = Date.now();
   const box = document.getElementById('flash');
   box.replaceChildren(h('p', { class: bad ? 'bad' : '' }, message));
   clearTimeout(flash.timer);
@@ -37,9 +38,14 @@ export function showError(err, form) {
       (input.closest('.field') || input.parentElement).append(note);
       placed = true;
     }
-    if (!placed) loose.push(r.message);
+    if (!placed && r.message !== err.message && !loose.includes(r.message)) loose.push(r.message);
   }
   flash([err.message, ...loose].join(' — '), true);
+}
+
+// Clears the flash line unless it was just set (a message that led to this page stays).
+export function clearFlash() {
+  if (Date.now() - (flash.at || 0) > 1500) document.getElementById('flash').replaceChildren();
 }
 
 export function clearErrors(form) {
