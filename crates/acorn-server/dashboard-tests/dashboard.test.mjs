@@ -16,6 +16,9 @@ const TIMEOUT = 15000;
 // A 2×2 PNG: enough for the server's content sniffing and for a preview.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGNgYPj/n4GB4f9/BgYGBgAh+gP9Rj3NIwAAAABJRU5ErkJggg==', 'base64');
 
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj '
+  + '3 0 obj<</Type/Page/MediaBox[0 0 200 200]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+
 function assert(ok, message) { if (!ok) throw new Error(message); }
 
 // A webhook receiver on a loopback port: it acknowledges every delivery and keeps the bodies.
@@ -54,7 +57,8 @@ async function main() {
   page.setDefaultTimeout(TIMEOUT);
   const external = [];
   const consoleErrors = [];
-  page.on('request', (r) => { const u = r.url(); if (!u.startsWith(BASE) && !u.startsWith('blob:') && !u.startsWith('data:')) external.push(u); });
+  // Network requests only: the browser's own PDF viewer loads chrome:// and chrome-extension:// files.
+  context.on('request', (r) => { const u = r.url(); if (/^(https?|wss?|ftp):/i.test(u) && !u.startsWith(`${BASE}/`)) external.push(u); });
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   const hooks = await receiver();
@@ -177,7 +181,7 @@ const steps = [
     await page.locator('#customer-status', { hasText: 'APPROVED' }).waitFor();
     await page.locator('#status td', { hasText: 'customer.verified' }).first().waitFor();
   }],
-  ['uploads a file, previews it and downloads it', async (page) => {
+  ['uploads files, previews an image and a PDF, downloads one', async (page) => {
     await page.locator('#upload-type').selectOption('PASSPORT');
     await page.locator('input[type="file"]').setInputFiles({ name: 'passport.png', mimeType: 'image/png', buffer: PNG });
     await page.getByRole('button', { name: 'Upload' }).click();
@@ -189,6 +193,17 @@ const steps = [
     const path = await download.path();
     const { readFileSync } = await import('node:fs');
     assert(Buffer.compare(readFileSync(path), PNG) === 0, 'the downloaded bytes differ from the upload');
+    await page.locator('#upload-type').selectOption('ADDRESS_PROOF');
+    await page.locator('input[type="file"]').setInputFiles({ name: 'proof.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('button', { name: 'Preview proof.pdf' }).click();
+    await page.locator('iframe[title="Preview of proof.pdf"]').waitFor();
+  }],
+  ['schedules a sync and shows the attempt', async (page) => {
+    await page.locator('#sync-provider').selectOption('stripe');
+    await page.getByRole('button', { name: 'Sync', exact: true }).click();
+    await page.locator('#flash', { hasText: 'Sync scheduled' }).waitFor();
+    await page.locator('#sync-attempts td', { hasText: 'stripe' }).first().waitFor();
   }],
   ['adds a ledger entry and shows the balance', async (page) => {
     await page.locator('#ledger-provider').selectOption('stripe');
