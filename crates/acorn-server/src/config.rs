@@ -53,6 +53,11 @@ pub struct Config {
     pub rate_limit: Option<(f64, f64)>,
     /// Per-IP limit on the token grant: (requests per second, burst); `None` = off.
     pub grant_rate_limit: Option<(f64, f64)>,
+    /// Redis holding the rate limit buckets shared by every instance (`redis://…`); `None`
+    /// keeps them in this process.
+    pub redis_url: Option<String>,
+    /// Prefix of the rate limit keys in Redis (several deployments can share one Redis).
+    pub redis_key_prefix: String,
     /// How long a finished idempotency key is replayed.
     pub idempotency_retention: Duration,
     /// How often expired idempotency keys are purged.
@@ -109,6 +114,8 @@ impl Config {
     pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2000;
     /// The default per-IP token grant rate, grants per second.
     pub const DEFAULT_GRANT_RATE_LIMIT: f64 = 10.0;
+    /// The default prefix of the rate limit keys in Redis.
+    pub const DEFAULT_REDIS_KEY_PREFIX: &'static str = "acorn:ratelimit:";
     /// The token grant's burst is this many seconds' worth of its rate.
     pub const GRANT_BURST_FACTOR: f64 = 3.0;
     /// The default time a finished idempotency key is replayed.
@@ -154,6 +161,8 @@ impl Config {
                 f64::from(Self::DEFAULT_RATE_LIMIT_BURST),
             )),
             grant_rate_limit: Some(Self::grant_limit(Self::DEFAULT_GRANT_RATE_LIMIT)),
+            redis_url: None,
+            redis_key_prefix: Self::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             purge_interval: Duration::from_secs(600),
             file_store: None,

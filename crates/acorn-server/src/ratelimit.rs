@@ -1,8 +1,12 @@
 //! Per-merchant rate limiting (and per-IP for the token grant), contract §8.
 //!
-//! [`TokenBuckets`] keeps the buckets in this process. A cluster would put the same
-//! [`RateLimiter`] interface in front of a shared store (e.g. Redis with a Lua token-bucket
-//! script keyed the same way), so every instance draws on one bucket per merchant.
+//! [`TokenBuckets`] keeps the buckets in this process (the default). [`RedisBuckets`] keeps
+//! them in Redis (one Lua token-bucket script keyed the same way), so every instance draws on
+//! one bucket per merchant; it falls back to local buckets while Redis is unreachable.
+
+pub mod shared;
+
+pub use shared::RedisBuckets;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,9 +39,15 @@ pub struct Decision {
 }
 
 /// Something that decides whether a keyed request may proceed.
+#[async_trait::async_trait]
 pub trait RateLimiter: Send + Sync + fmt::Debug {
     /// Takes one request's worth from `key`'s allowance.
-    fn check(&self, key: &str) -> Decision;
+    async fn check(&self, key: &str) -> Decision;
+
+    /// What `/api/health` says about this limiter; `None` for the in-process one.
+    async fn details(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A token bucket's state.
@@ -56,16 +66,21 @@ pub fn take(bucket: &mut Bucket, now: Instant, rate: f64, burst: f64) -> Decisio
     if allowed {
         bucket.tokens -= 1.0;
     }
+    decide(allowed, bucket.tokens, rate, burst)
+}
+
+/// The decision once the bucket holds `tokens` (after taking one when `allowed`).
+pub fn decide(allowed: bool, tokens: f64, rate: f64, burst: f64) -> Decision {
     let secs = |x: f64| (x / rate).ceil().max(0.0) as u64;
     Decision {
         allowed,
         rate,
-        remaining: bucket.tokens.floor().max(0.0) as u64,
-        reset_secs: secs(burst - bucket.tokens),
+        remaining: tokens.floor().max(0.0) as u64,
+        reset_secs: secs(burst - tokens),
         retry_after_secs: if allowed {
             0
         } else {
-            secs(1.0 - bucket.tokens).max(1)
+            secs(1.0 - tokens).max(1)
         },
     }
 }
@@ -79,18 +94,8 @@ pub struct TokenBuckets {
 }
 
 impl TokenBuckets {
-    /// A limiter refilling `rate` per second up to `burst`.
-    pub fn new(rate: f64, burst: f64) -> Self {
-        TokenBuckets {
-            rate,
-            burst: burst.max(1.0),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl RateLimiter for TokenBuckets {
-    fn check(&self, key: &str) -> Decision {
+    /// Takes one request's worth from `key`'s allowance, without waiting.
+    pub fn take_now(&self, key: &str) -> Decision {
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
             // A poisoned lock means a panic elsewhere; fail open rather than refuse everyone.
@@ -115,6 +120,22 @@ impl RateLimiter for TokenBuckets {
         });
         take(bucket, now, self.rate, self.burst)
     }
+
+    /// A limiter refilling `rate` per second up to `burst`.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        TokenBuckets {
+            rate,
+            burst: burst.max(1.0),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for TokenBuckets {
+    async fn check(&self, key: &str) -> Decision {
+        self.take_now(key)
+    }
 }
 
 /// The limiters in force.
@@ -124,6 +145,23 @@ pub struct Limits {
     pub api: Option<Arc<dyn RateLimiter>>,
     /// Per client IP, on the token grant.
     pub grant: Option<Arc<dyn RateLimiter>>,
+}
+
+impl Limits {
+    /// What `/api/health` adds about the limiters (only when one of them reports something,
+    /// i.e. when Redis is configured).
+    pub async fn details(&self) -> Option<serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        for (name, limiter) in [("rate_limit", &self.api), ("grant_rate_limit", &self.grant)] {
+            if let Some(d) = match limiter {
+                Some(l) => l.details().await,
+                None => None,
+            } {
+                out.insert(name.to_owned(), d);
+            }
+        }
+        (!out.is_empty()).then_some(serde_json::Value::Object(out))
+    }
 }
 
 fn put(headers: &mut HeaderMap, name: &'static str, v: u64) {
@@ -168,7 +206,7 @@ pub async fn grant_layer(State(state): State<AppState>, req: Request, next: Next
 
 /// Refuses with 429 and `Retry-After`, and annotates allowed responses.
 async fn enforce(limiter: &dyn RateLimiter, key: &str, req: Request, next: Next) -> Response {
-    let decision = limiter.check(key);
+    let decision = limiter.check(key).await;
     if !decision.allowed {
         let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
             .with_reason(FailureReason::new(

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::files::{sweep, Files};
 use crate::providers::stripe::StripeAdapter;
 use crate::providers::Providers;
-use crate::ratelimit::{Limits, RateLimiter, TokenBuckets};
+use crate::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
@@ -47,13 +47,27 @@ impl Application {
             None => None,
         };
         let providers = Providers::new(store.clone(), config.sandbox, stripe);
-        let limiter = |l: Option<(f64, f64)>| {
-            l.map(|(rate, burst)| Arc::new(TokenBuckets::new(rate, burst)) as Arc<dyn RateLimiter>)
+        let limiter = |l: Option<(f64, f64)>| -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
+            let Some((rate, burst)) = l else {
+                return Ok(None);
+            };
+            Ok(Some(match &config.redis_url {
+                Some(url) => Arc::new(RedisBuckets::new(
+                    url,
+                    &config.redis_key_prefix,
+                    rate,
+                    burst,
+                )?),
+                None => Arc::new(TokenBuckets::new(rate, burst)),
+            }))
         };
         let limits = Limits {
-            api: limiter(config.rate_limit),
-            grant: limiter(config.grant_rate_limit),
+            api: limiter(config.rate_limit)?,
+            grant: limiter(config.grant_rate_limit)?,
         };
+        if config.redis_url.is_some() {
+            tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
+        }
         let state = AppState {
             metrics: Default::default(),
             limits,

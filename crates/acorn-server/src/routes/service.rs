@@ -11,7 +11,13 @@ use crate::state::AppState;
 /// `GET /api/health`: 200 when the database answers, else 503.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(json!({"status": "ok"}))),
+        Ok(()) => {
+            let mut body = json!({"status": "ok"});
+            if let Some(details) = state.limits.details().await {
+                body["details"] = details;
+            }
+            Ok(Json(body))
+        }
         Err(e) => {
             tracing::warn!(
                 error = format!("{e:#}"),

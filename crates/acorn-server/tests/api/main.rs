@@ -17,6 +17,7 @@ mod errors;
 mod files;
 mod idempotency;
 mod migrate_upgrade;
+mod redis_limits;
 mod registrations;
 mod store_plans;
 mod stripe;

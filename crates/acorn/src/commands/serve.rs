@@ -127,6 +127,13 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_GRANT_RATE_LIMIT.to_string()
     )]
     grant_rate_limit: String,
+    /// Redis for rate limits shared by every instance (`redis://HOST:PORT`); without it each
+    /// instance limits on its own. While Redis is unreachable, instances limit on their own.
+    #[arg(long, env = "ACORN_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Prefix of the rate limit keys in Redis.
+    #[arg(long, env = "ACORN_REDIS_KEY_PREFIX", default_value = Config::DEFAULT_REDIS_KEY_PREFIX)]
+    redis_key_prefix: String,
     /// Hours a finished Idempotency-Key is replayed.
     #[arg(
         long,
@@ -253,6 +260,8 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
         .map(|r| (r, f64::from(args.rate_limit_burst.max(1))));
     config.grant_rate_limit =
         rate("--grant-rate-limit", &args.grant_rate_limit)?.map(Config::grant_limit);
+    config.redis_url = args.redis_url;
+    config.redis_key_prefix = args.redis_key_prefix;
     config.webhook_retry_schedule = retry_schedule(&args.webhook_retry_schedule)?;
     config.webhook_allow_http = args.webhook_allow_http;
     config.webhook_allow_private = args.webhook_allow_private;
