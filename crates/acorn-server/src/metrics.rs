@@ -89,6 +89,14 @@ impl Metrics {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "service",
+    summary = "Prometheus metrics (text exposition format)",
+    responses((status = 200, description = "The metrics", body = crate::openapi::markers::MetricsText, content_type = "text/plain"))
+)]
 pub async fn endpoint(State(state): State<AppState>) -> Response {
     let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(

@@ -94,7 +94,7 @@ both_stores! {
         assert_eq!(res.status().as_u16(), 200);
         let doc: serde_json::Value = res.json().await.expect("json");
         assert_eq!(doc["openapi"], "3.1.0");
-        for path in ["/api/v1/customers", "/api/v1/customers/batch", "/api/v1/customers/{id}/sync", "/api/v1/provider-registration/{id}/submit"] {
+        for path in ["/api/v1/customers", "/api/v1/customers/batch", "/api/v1/customers/{id}/sync", "/api/v1/provider-registration/{customer_id}/submit"] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing");
         }
     }

@@ -15,6 +15,7 @@ mod errors;
 mod files;
 mod idempotency;
 mod migrate_upgrade;
+mod openapi;
 mod registrations;
 mod store_plans;
 mod sync_balances;

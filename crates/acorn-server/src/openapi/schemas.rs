@@ -1,13 +1,11 @@
-//! `GET /openapi.json`: the OpenAPI 3.1 description of the API (contract §10), generated from
-//! the same tables the server validates with — the customer field specs and the closed
-//! vocabularies — so the document cannot drift from the behaviour.
+//! The document's component schemas, generated from the same tables the server validates
+//! with — the customer field specs and the closed vocabularies — so they cannot drift.
 
 use acorn_types::customer::{FieldKind, READ_ONLY_FIELDS, WRITABLE_FIELDS};
 use acorn_types::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
     SyncField, TargetRole,
 };
-use axum::Json;
 use serde_json::{json, Map, Value};
 
 fn strings<T: std::fmt::Display>(all: &[T]) -> Value {
@@ -70,7 +68,17 @@ fn customer() -> Value {
     json!({"type": "object", "properties": props, "required": required})
 }
 
-fn schemas() -> Value {
+fn sync_attempt() -> Value {
+    json!({"type": "object", "required": ["id", "customer_id", "provider", "fields", "status"],
+        "properties": {"id": {"type": "string"}, "customer_id": {"type": "string"},
+            "provider": r("Provider"), "fields": {"type": "array", "items": {"type": "string"}},
+            "status": {"type": "string"}, "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
+            "next_attempt_at": nullable(json!({"type": "string"})), "last_error": nullable(json!({"type": "string"})),
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+            "completed_at": nullable(json!({"type": "string"}))}})
+}
+
+fn main_schemas() -> Value {
     let envelope = |data: Value| json!({"type": "object", "properties": {"msg": {"type": "string"}, "data": data}, "required": ["msg", "data"]});
     let registration = json!({"type": "object", "properties": {
         "id": {"type": "string"}, "provider": r("Provider"), "target_role": r("TargetRole"), "status": r("RegistrationStatus"),
@@ -102,8 +110,10 @@ fn schemas() -> Value {
         "ErrorEnvelope": {"type": "object", "required": ["msg", "error_code", "failure_reasons", "data"], "properties": {
             "msg": {"type": "string"}, "error_code": {"type": "string"},
             "failure_reasons": {"type": "array", "items": r("FailureReason")}, "data": {"type": "null"}}},
-        "TokenRequest": {"type": "object", "required": ["client_id", "client_secret", "grant_type"], "properties": {
-            "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "grant_type": {"const": "client_credentials"}}},
+        "TokenRequest": {"type": "object", "required": ["client_id", "client_secret", "grant_type"],
+            "additionalProperties": false, "properties": {
+            "client_id": {"type": "string", "minLength": 1}, "client_secret": {"type": "string", "minLength": 1},
+            "grant_type": {"const": "client_credentials"}}},
         "TokenResponse": {"type": "object", "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
             "expires_in": {"type": "integer", "description": "seconds"}}},
         "CustomerWrite": customer_write(),
@@ -122,7 +132,8 @@ fn schemas() -> Value {
         "PlatformRequest": {"type": "object", "required": ["provider", "target_role"],
             "properties": {"provider": r("Provider"), "target_role": r("TargetRole")}, "additionalProperties": true},
         "SyncRequest": {"type": "object", "required": ["providers", "fields"], "additionalProperties": false, "properties": {
-            "providers": {"type": "array", "minItems": 1, "maxItems": 1, "items": r("Provider")},
+            "providers": {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "string",
+                "enum": strings(&acorn_types::SYNCABLE_PROVIDERS)}},
             "fields": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": strings(SyncField::ALL)}}}},
         "NullEnvelope": envelope(json!({"type": "null"})),
         "BalancesEnvelope": envelope(json!({"type": "object", "properties": {"as_of": {"type": "string"}, "filters": {"type": "object"},
@@ -134,253 +145,61 @@ fn schemas() -> Value {
             "file_type": {"type": "string", "enum": strings(FileType::ALL)}, "name": {"type": "string"},
             "content_type": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
             "url": {"type": "string"}, "created_at": {"type": "string"}}}})),
-        "AnyEnvelope": envelope(json!({})),
         "CustomerBatchRequest": batch_request,
         "CustomerBatchEnvelope": batch_envelope,
     })
 }
 
-/// (method, path, summary, request body schema, success status, response schema, query params)
-type Op = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    u16,
-    &'static str,
-    &'static [&'static str],
-);
-
-const OPERATIONS: &[Op] = &[
-    (
-        "post",
-        "/api/v1/merchant/token/grant",
-        "Exchange client credentials for a bearer token",
-        Some("TokenRequest"),
-        200,
-        "TokenResponse",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/customers",
-        "Create a customer",
-        Some("CustomerWrite"),
-        200,
-        "CustomerEnvelope",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/customers/batch",
-        "Create up to 100 customers, each with its own idempotency_key (Acorn extension)",
-        Some("CustomerBatchRequest"),
-        200,
-        "CustomerBatchEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/customers",
-        "List customers",
-        None,
-        200,
-        "CustomerListEnvelope",
-        &[
-            "limit",
-            "offset",
-            "email",
-            "country_code",
-            "document_type",
-            "status",
-            "provider",
-            "target_role",
-            "provider_registration_status",
-            "starting_after",
-            "ending_before",
-        ],
-    ),
-    (
-        "get",
-        "/api/v1/customers/{id}",
-        "Get a customer",
-        None,
-        200,
-        "CustomerEnvelope",
-        &[],
-    ),
-    (
-        "put",
-        "/api/v1/customers/{id}",
-        "Update a customer (absent = unchanged, null = cleared)",
-        Some("CustomerWrite"),
-        200,
-        "CustomerEnvelope",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/customers/{id}/sync",
-        "Schedule a sync to one provider",
-        Some("SyncRequest"),
-        200,
-        "NullEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/customers/{id}/sync-attempts",
-        "List the customer's sync attempts",
-        None,
-        200,
-        "AnyEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/customers/{id}/balances",
-        "Balances per provider account",
-        None,
-        200,
-        "BalancesEnvelope",
-        &["provider", "role"],
-    ),
-    (
-        "post",
-        "/api/v1/customers/{id}/files",
-        "Upload KYC files (multipart: file parts and file_type)",
-        None,
-        201,
-        "FilesEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/customers/{id}/files",
-        "List the customer's files with signed links",
-        None,
-        200,
-        "FilesEnvelope",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/customers/{id}/platforms",
-        "Populate platform data",
-        Some("PlatformRequest"),
-        200,
-        "RegistrationsEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/provider-registration/schema",
-        "A provider's registration requirements",
-        None,
-        200,
-        "AnyEnvelope",
-        &["provider"],
-    ),
-    (
-        "get",
-        "/api/v1/provider-registration/{id}/status",
-        "A customer's registrations",
-        None,
-        200,
-        "RegistrationsEnvelope",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/provider-registration/{id}/submit",
-        "Submit a registration",
-        Some("SubmitRequest"),
-        200,
-        "RegistrationsEnvelope",
-        &[],
-    ),
-    (
-        "get",
-        "/api/v1/events",
-        "The merchant's events, newest first",
-        None,
-        200,
-        "AnyEnvelope",
-        &["limit", "starting_after", "event"],
-    ),
-    (
-        "post",
-        "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
-        "Sandbox: set a registration's status",
-        None,
-        200,
-        "RegistrationEnvelope",
-        &[],
-    ),
-    (
-        "post",
-        "/api/v1/sandbox/customers/{id}/balances",
-        "Sandbox: append a ledger entry",
-        None,
-        200,
-        "AnyEnvelope",
-        &[],
-    ),
-];
-
-/// The whole document.
-pub fn document() -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for (method, path, summary, body, status, response, query) in OPERATIONS {
-        let mut params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        params.extend(query.iter().map(
-            |q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}),
-        ));
-        if *method == "post" && !path.ends_with("/token/grant") {
-            params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}));
-        }
-        let mut op = json!({
-            "summary": summary,
-            "parameters": params,
-            "responses": {
-                status.to_string(): {"description": "success", "content": {"application/json": {"schema": r(response)}}},
-                "default": {"description": "error", "content": {"application/json": {"schema": r("ErrorEnvelope")}}},
-            },
-        });
-        if let Some(body) = body {
-            op["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": r(body)}}});
-        }
-        if path.ends_with("/token/grant") {
-            op["security"] = json!([]);
-        }
-        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
-        entry[*method] = op;
-    }
+/// The request bodies of the sandbox helpers and uploads, and the remaining envelopes.
+fn more_schemas() -> Value {
+    let envelope = |data: Value| json!({"type": "object", "properties": {"msg": {"type": "string"}, "data": data}, "required": ["msg", "data"]});
     json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Acorn — Oak Network customers API", "version": env!("CARGO_PKG_VERSION")},
-        "security": [{"bearer": []}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": schemas(),
-        },
-        "paths": paths,
+        "SyncAttemptsEnvelope": envelope(json!({"type": "array", "items": sync_attempt()})),
+        "SchemaEnvelope": envelope(json!({"type": "object", "required": ["schema"],
+            "properties": {"schema": {"type": "object"}}})),
+        "EventsEnvelope": envelope(json!({"type": "object", "required": ["event_list", "has_more"],
+            "properties": {"has_more": {"type": "boolean"}, "event_list": {"type": "array", "items": {
+                "type": "object", "required": ["id", "event", "category", "data", "created_at"],
+                "properties": {"id": {"type": "string"}, "api_version": {"type": "string"},
+                    "event": {"type": "string"}, "category": {"type": "string"}, "data": {},
+                    "created_at": {"type": "string"}}}}}})),
+        "SandboxStatusRequest": {"type": "object", "required": ["status"], "additionalProperties": false,
+            "properties": {"status": r("RegistrationStatus"),
+                "rejection_reason": nullable(json!({"type": "string"})),
+                "documents": {"type": "string", "enum": strings(DocumentsState::ALL)},
+                "manual_review": {"type": "boolean"}}},
+        "LedgerEntryRequest": {"type": "object", "additionalProperties": false,
+            "required": ["provider", "role", "currency", "bucket", "amount"],
+            "properties": {"provider": r("Provider"), "role": r("TargetRole"),
+                "currency": {"type": "string", "description": "ISO 4217 code"},
+                "bucket": {"type": "string", "enum": crate::store::BUCKETS},
+                "amount": {"type": "integer", "description": "in the currency's minor unit"}}},
+        "LedgerEntryEnvelope": envelope(json!({"type": "object"})),
+        "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+        "FileUpload": {"type": "object", "required": ["file_type", "file"], "properties": {
+            "file_type": {"type": "string", "enum": strings(FileType::ALL)},
+            "file": {"type": "array", "minItems": 1, "maxItems": crate::files::upload::MAX_FILES,
+                "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+        "MetricsText": {"type": "string", "description": "Prometheus text exposition format 0.0.4"},
     })
 }
 
-/// `GET /openapi.json`.
-pub async fn endpoint() -> Json<Value> {
-    Json(document())
+/// Every component schema, by name.
+pub(super) fn schemas() -> Value {
+    let mut all = main_schemas();
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more_schemas()) {
+        all.extend(more);
+    }
+    all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn document() -> Value {
+        json!({"components": {"schemas": schemas()}})
+    }
 
     #[test]
     fn every_reference_resolves() {
