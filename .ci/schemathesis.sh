@@ -2,6 +2,8 @@
 # Fuzzes a fresh `acorn serve` (debug build, own data directory, free port, sandbox on, rate
 # limits off) against its own /openapi.json with schemathesis: positive and negative data,
 # every check, a bounded number of examples per operation. Exits non-zero on any failure.
+# One worker: with two, hypothesis on Python 3.11 races in `ast` ("AST constructor recursion
+# depth mismatch") and reports runtime errors that are not the API's.
 # Prints one closing line, `schemathesis: N passed, M failed` (operations), for .ci/run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,15 +34,15 @@ token="$(curl -fs "$base/api/v1/merchant/token/grant" -H 'content-type: applicat
 
 report="$data/report.json"
 set +e
-schemathesis run "$base/openapi.json" \
-  --header "Authorization: Bearer $token" \
+ACORN_TOKEN="$token" PYTHONPATH="$root/.ci${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
+  schemathesis --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.json" \
   --mode all --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
-  --workers 2 --seed 1 --no-color --warnings off \
+  --workers 1 --seed 1 --no-color --warnings off \
   --exclude-path /docs --exclude-path /openapi.json \
   --report-junit-path "$data/junit.xml" --report junit --report-dir "$data"
 rc=$?
 set -e
-python3 - "$data/junit.xml" <<'PY' || true
+python3 - "$data/junit.xml" <<'PY' || echo "schemathesis: 0 passed, 1 failed"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 cases = root.iter("testcase")

@@ -32,6 +32,7 @@ components!(
     TokenRequest,
     TokenResponse,
     CustomerWrite,
+    CustomerCreate,
     CustomerEnvelope,
     CustomerListEnvelope,
     CustomerBatchRequest,

@@ -4,8 +4,8 @@
 
 use acorn_types::countries::ISO_3166_ALPHA2;
 use acorn_types::{
-    CustomerStatus, DocumentType, Provider, RegistrationStatus, TargetRole, DEFAULT_LIST_LIMIT,
-    MAX_IDEMPOTENCY_KEY_LEN, MAX_LIST_LIMIT,
+    CustomerStatus, DocumentType, EventKind, Provider, RegistrationStatus, TargetRole,
+    DEFAULT_LIST_LIMIT, MAX_IDEMPOTENCY_KEY_LEN, MAX_LIST_LIMIT,
 };
 use serde_json::{json, Value};
 
@@ -17,15 +17,27 @@ fn strings<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
     all.iter().map(ToString::to_string).collect()
 }
 
-/// A comma-separated list of values from a closed vocabulary (any case).
-fn list_of(values: &[String]) -> Value {
-    let one = values
+fn alternatives(values: &[String]) -> String {
+    values
         .iter()
         .map(|v| regex_escape(v))
         .collect::<Vec<_>>()
-        .join("|");
-    json!({"type": "string", "pattern": format!("(?i)^({one})(,({one}))*$"),
-           "description": format!("comma-separated, any of: {}", values.join(", "))})
+        .join("|")
+}
+
+/// One value of a closed vocabulary, as the parsers take it: any case, surrounding space trimmed.
+pub(super) fn one_of(values: &[String]) -> Value {
+    let one = alternatives(values);
+    json!({"type": "string", "pattern": format!("(?i)^\\s*({one})\\s*$"),
+           "description": format!("one of (any case): {}", values.join(", "))})
+}
+
+/// A comma-separated list of values from a closed vocabulary (any case, items trimmed).
+fn list_of(values: &[String]) -> Value {
+    let one = alternatives(values);
+    let item = format!("\\s*({one})\\s*");
+    json!({"type": "string", "pattern": format!("(?i)^{item}(,{item})*$"),
+           "description": format!("comma-separated, any of (any case): {}", values.join(", "))})
 }
 
 fn regex_escape(s: &str) -> String {
@@ -45,10 +57,10 @@ pub(super) fn schema(name: &str) -> Option<Value> {
     let providers = strings(Provider::ALL);
     let roles = strings(TargetRole::ALL);
     Some(match name {
-        "limit" => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX,
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": u64::MAX,
             "default": DEFAULT_LIST_LIMIT,
             "description": format!("page size; values above {MAX_LIST_LIMIT} are clamped to it")}),
-        "offset" => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+        "offset" => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
         "email" => json!({"type": "string", "minLength": 3,
             "description": "comma-separated email addresses (exact match, case-insensitive)"}),
         "country_code" => list_of(&strings(&ISO_3166_ALPHA2)),
@@ -61,10 +73,16 @@ pub(super) fn schema(name: &str) -> Option<Value> {
             &roles
         }),
         "starting_after" | "ending_before" => json!({"type": "string", "pattern": CUSTOMER_ID}),
-        "event" => json!({"type": "string", "minLength": 1,
-            "description": "comma-separated event names, e.g. customer.created"}),
+        "event" => {
+            let names: Vec<String> = EventKind::all().map(|k| k.as_str().to_owned()).collect();
+            let item = format!("\\s*({})\\s*", alternatives(&names));
+            json!({"type": "string", "pattern": format!("^{item}(,{item})*$"),
+                "description": format!("comma-separated event names: {}", names.join(", "))})
+        }
         "id" | "customer_id" => json!({"type": "string", "pattern": CUSTOMER_ID}),
         "file_id" => json!({"type": "string", "minLength": 1}),
+        "If-Match" => json!({"type": "string", "pattern": "^(W/)?\"*\\+?[0-9]{1,18}\"*$",
+            "description": "the customer's version, as the ETag gives it: 3, \"3\" or W/\"3\""}),
         _ => return None,
     })
 }
@@ -89,10 +107,10 @@ pub(super) fn idempotency_key() -> Value {
 
 /// Appends a parameter to an operation.
 pub(super) fn push(op: &mut Value, param: Value) {
-    if !op["parameters"].is_array() {
+    if !op.get("parameters").is_some_and(Value::is_array) {
         op["parameters"] = json!([]);
     }
-    if let Some(list) = op["parameters"].as_array_mut() {
+    if let Some(list) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         list.push(param);
     }
 }
@@ -108,11 +126,18 @@ pub(super) fn complete(path: &str, op: &mut Value) {
             json!({"name": name, "in": "path", "required": true, "schema": path_schema(name)}),
         );
     }
-    let Some(list) = op["parameters"].as_array_mut() else {
+    let Some(list) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
-    for param in list.iter_mut().filter(|p| p["in"] == "query") {
-        if let Some(schema) = param["name"].as_str().and_then(schema) {
+    let single = path.ends_with("/provider-registration/schema");
+    for param in list.iter_mut().filter(|p| p["in"] != "path") {
+        let name = param["name"].as_str().unwrap_or_default();
+        let refined = if single && name == "provider" {
+            Some(one_of(&strings(Provider::ALL)))
+        } else {
+            schema(name)
+        };
+        if let Some(schema) = refined {
             param["schema"] = schema;
         }
     }
@@ -127,7 +152,7 @@ mod tests {
         let s = schema("document_type").expect("known");
         assert!(s["pattern"]
             .as_str()
-            .is_some_and(|p| p.starts_with("(?i)^(")));
+            .is_some_and(|p| p.starts_with("(?i)^\\s*(")));
         assert_eq!(regex_escape("a.b-c"), "a\\.b\\-c");
         assert!(schema("nope").is_none());
     }

@@ -1,12 +1,15 @@
 //! The document's component schemas, generated from the same tables the server validates
 //! with — the customer field specs and the closed vocabularies — so they cannot drift.
 
+use acorn_types::countries::ISO_3166_ALPHA2;
 use acorn_types::customer::{FieldKind, READ_ONLY_FIELDS, WRITABLE_FIELDS};
 use acorn_types::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
     SyncField, TargetRole,
 };
 use serde_json::{json, Map, Value};
+
+use super::params::one_of;
 
 fn strings<T: std::fmt::Display>(all: &[T]) -> Value {
     json!(all.iter().map(ToString::to_string).collect::<Vec<_>>())
@@ -20,18 +23,20 @@ fn nullable(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "null"}]})
 }
 
+fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(ToString::to_string).collect()
+}
+
 fn field_schema(kind: FieldKind) -> Value {
     match kind {
         FieldKind::Text => json!({"type": "string", "minLength": 1, "maxLength": 255}),
         FieldKind::Email => json!({"type": "string", "format": "email", "maxLength": 254}),
-        FieldKind::DocumentType => json!({"type": "string", "enum": strings(DocumentType::ALL)}),
+        FieldKind::DocumentType => one_of(&names(DocumentType::ALL)),
         FieldKind::PastDate => json!({"type": "string", "format": "date"}),
         FieldKind::PhoneCountryCode => json!({"type": "string", "pattern": "^\\+?[0-9]{1,4}$"}),
         FieldKind::Digits => json!({"type": "string", "pattern": "^[0-9]{1,20}$"}),
-        FieldKind::Country => {
-            json!({"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2"})
-        }
-        FieldKind::Gender => json!({"type": "string", "enum": strings(Gender::ALL)}),
+        FieldKind::Country => one_of(&names(&ISO_3166_ALPHA2)),
+        FieldKind::Gender => one_of(&names(Gender::ALL)),
         FieldKind::Number => {
             json!({"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}]})
         }
@@ -39,12 +44,16 @@ fn field_schema(kind: FieldKind) -> Value {
     }
 }
 
-fn customer_write() -> Value {
-    let props: Map<String, Value> = WRITABLE_FIELDS
+/// The write body: absent = unchanged, `null` = cleared (never for `email`, which a create
+/// also requires).
+fn customer_write(create: bool) -> Value {
+    let mut props: Map<String, Value> = WRITABLE_FIELDS
         .iter()
         .map(|f| (f.name.to_owned(), nullable(field_schema(f.kind))))
         .collect();
-    json!({"type": "object", "properties": props, "additionalProperties": false})
+    props.insert("email".into(), field_schema(FieldKind::Email));
+    let required: &[&str] = if create { &["email"] } else { &[] };
+    json!({"type": "object", "properties": props, "additionalProperties": false, "required": required})
 }
 
 fn customer() -> Value {
@@ -92,17 +101,19 @@ fn main_schemas() -> Value {
     let batch_request = json!({"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
         "items": {"type": "array", "minItems": 1, "maxItems": acorn_types::BATCH_MAX_ITEMS, "items": {
             "type": "object", "required": ["customer"], "additionalProperties": false, "properties": {
-                "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
-                "customer": r("CustomerWrite")}}}}});
+                "idempotency_key": nullable(json!({"type": "string", "minLength": 1, "maxLength": 255,
+                    "pattern": "^[\\x20-\\x7E]{1,255}$"})),
+                "customer": {"type": "object", "description":
+                    "a customer as POST /api/v1/customers takes it (CustomerCreate); its own refusals are that item's result, not the batch's"}}}}}});
     let batch_envelope = envelope(
         json!({"type": "object", "properties": {"results": {"type": "array",
         "items": {"type": "object", "properties": {"status": {"type": "integer"}, "replayed": {"type": "boolean"},
             "body": {"description": "the envelope POST /api/v1/customers would have answered"}}}}}}),
     );
     json!({
-        "Provider": {"type": "string", "enum": strings(Provider::ALL)},
-        "TargetRole": {"type": "string", "enum": strings(TargetRole::ALL)},
-        "RegistrationStatus": {"type": "string", "enum": strings(RegistrationStatus::ALL)},
+        "Provider": one_of(&names(Provider::ALL)),
+        "TargetRole": one_of(&names(TargetRole::ALL)),
+        "RegistrationStatus": one_of(&names(RegistrationStatus::ALL)),
         "CustomerStatus": {"type": "string", "enum": strings(CustomerStatus::ALL)},
         "FailureReason": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
             "fields": {"type": "array", "items": {"type": "string"}}, "deadline": {}, "provider_code": {},
@@ -116,7 +127,8 @@ fn main_schemas() -> Value {
             "grant_type": {"const": "client_credentials"}}},
         "TokenResponse": {"type": "object", "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
             "expires_in": {"type": "integer", "description": "seconds"}}},
-        "CustomerWrite": customer_write(),
+        "CustomerWrite": customer_write(false),
+        "CustomerCreate": customer_write(true),
         "Customer": customer(),
         "CustomerEnvelope": envelope(r("Customer")),
         "CustomerListEnvelope": envelope(json!({"type": "object", "properties": {"count": {"type": "integer"},
@@ -128,13 +140,13 @@ fn main_schemas() -> Value {
         "RegistrationsEnvelope": envelope(json!({"type": "array", "items": r("Registration")})),
         "RegistrationEnvelope": envelope(r("Registration")),
         "SubmitRequest": {"type": "object", "required": ["provider", "target_role"], "additionalProperties": false,
-            "properties": {"provider": r("Provider"), "target_role": r("TargetRole"), "provider_data": {"type": "object"}}},
+            "properties": {"provider": r("Provider"), "target_role": r("TargetRole"), "provider_data": nullable(json!({"type": "object"}))}},
         "PlatformRequest": {"type": "object", "required": ["provider", "target_role"],
             "properties": {"provider": r("Provider"), "target_role": r("TargetRole")}, "additionalProperties": true},
         "SyncRequest": {"type": "object", "required": ["providers", "fields"], "additionalProperties": false, "properties": {
-            "providers": {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "string",
-                "enum": strings(&acorn_types::SYNCABLE_PROVIDERS)}},
-            "fields": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": strings(SyncField::ALL)}}}},
+            "providers": {"type": "array", "minItems": 1, "maxItems": 1,
+                "items": one_of(&names(&acorn_types::SYNCABLE_PROVIDERS))},
+            "fields": {"type": "array", "minItems": 1, "items": one_of(&names(SyncField::ALL))}}},
         "NullEnvelope": envelope(json!({"type": "null"})),
         "BalancesEnvelope": envelope(json!({"type": "object", "properties": {"as_of": {"type": "string"}, "filters": {"type": "object"},
             "balances": {"type": "array", "items": {"type": "object", "properties": {"account_id": {"type": "string"},
@@ -166,18 +178,18 @@ fn more_schemas() -> Value {
         "SandboxStatusRequest": {"type": "object", "required": ["status"], "additionalProperties": false,
             "properties": {"status": r("RegistrationStatus"),
                 "rejection_reason": nullable(json!({"type": "string"})),
-                "documents": {"type": "string", "enum": strings(DocumentsState::ALL)},
-                "manual_review": {"type": "boolean"}}},
+                "documents": nullable(one_of(&names(DocumentsState::ALL))),
+                "manual_review": nullable(json!({"type": "boolean"}))}},
         "LedgerEntryRequest": {"type": "object", "additionalProperties": false,
             "required": ["provider", "role", "currency", "bucket", "amount"],
             "properties": {"provider": r("Provider"), "role": r("TargetRole"),
-                "currency": {"type": "string", "description": "ISO 4217 code"},
-                "bucket": {"type": "string", "enum": crate::store::BUCKETS},
+                "currency": one_of(&names(&acorn_types::currencies::ISO_4217)),
+                "bucket": {"type": "string", "pattern": format!("(?i)^({})$", crate::store::BUCKETS.join("|"))},
                 "amount": {"type": "integer", "description": "in the currency's minor unit"}}},
         "LedgerEntryEnvelope": envelope(json!({"type": "object"})),
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
-        "FileUpload": {"type": "object", "required": ["file_type", "file"], "properties": {
-            "file_type": {"type": "string", "enum": strings(FileType::ALL)},
+        "FileUpload": {"type": "object", "required": ["file_type", "file"], "additionalProperties": false, "properties": {
+            "file_type": one_of(&names(FileType::ALL)),
             "file": {"type": "array", "minItems": 1, "maxItems": crate::files::upload::MAX_FILES,
                 "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
         "MetricsText": {"type": "string", "description": "Prometheus text exposition format 0.0.4"},

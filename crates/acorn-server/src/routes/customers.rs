@@ -40,7 +40,7 @@ fn customer_response(msg: &str, customer: Customer) -> Response {
     operation_id = "customers.create",
     tag = "customers",
     summary = "Create a customer",
-    request_body = crate::openapi::markers::CustomerWrite,
+    request_body = crate::openapi::markers::CustomerCreate,
     responses((status = 200, description = "Customer created; ETag is its version", body = crate::openapi::markers::CustomerEnvelope))
 )]
 pub async fn create(
