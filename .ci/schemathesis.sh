@@ -37,7 +37,7 @@ set +e
 ACORN_TOKEN="$token" PYTHONPATH="$root/.ci${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
   schemathesis --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.json" \
   --mode all --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
-  --workers 1 --seed 1 --no-color --warnings off \
+  --workers 1 --seed "${SCHEMATHESIS_SEED:-1}" --no-color --warnings off \
   --exclude-path /docs --exclude-path /openapi.json \
   --report-junit-path "$data/junit.xml" --report junit --report-dir "$data"
 rc=$?

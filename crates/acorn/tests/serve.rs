@@ -382,3 +382,34 @@ async fn merchants_delete_removes_a_merchant_that_owns_nothing() {
     assert!(stderr.contains("still owns data"), "{stderr}");
     assert!(stop(child).await);
 }
+
+/// Pretty logs written to a file (not a terminal) carry no ANSI colour codes.
+#[tokio::test]
+async fn pretty_logs_to_a_file_are_plain_text() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("serve.log");
+    let mut command = acorn();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "pretty"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("ACORN_DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    let (child, lines) = start_command(command).await;
+    let base = banner_field(&lines, "Acorn listening on");
+    let r = reqwest::get(format!("{base}/api/health"))
+        .await
+        .expect("health");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(stop(child).await);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.contains("/api/health"),
+        "the request is logged: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escapes in a file: {text:?}"
+    );
+}

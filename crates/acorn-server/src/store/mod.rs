@@ -10,6 +10,7 @@ pub mod batch;
 mod combine;
 mod customer_list;
 pub mod customers;
+mod email_keys;
 pub mod events;
 pub mod files;
 pub mod idempotency;
@@ -133,6 +134,9 @@ impl Store {
         migrate::run(&store)
             .await
             .context("running database migrations")?;
+        email_keys::rekey(&store)
+            .await
+            .context("normalising stored email keys")?;
         Ok(store)
     }
 

@@ -11,6 +11,7 @@ mod customers_batch;
 mod customers_create;
 mod customers_list;
 mod customers_update;
+mod email_keys;
 mod errors;
 mod files;
 mod idempotency;
