@@ -194,8 +194,9 @@ async fn upgrade_then_restart(url: &str, engine: &str) {
     assert_fixture_data_kept(&app).await;
     stop(app).await;
     let first = recorded(url, engine).await;
+    // The old migrator's versions (1–5) are adopted; later ones are applied for real.
     assert!(
-        first.iter().all(|r| r.3 == -1),
+        first.iter().filter(|r| r.0 <= 5).all(|r| r.3 == -1),
         "adopted, not re-applied: {first:?}"
     );
     assert_eq!(

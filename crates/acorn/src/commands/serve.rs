@@ -60,6 +60,11 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_REQUEST_TIMEOUT.as_secs()
     )]
     request_timeout: u64,
+    /// This instance's name in Idempotency-Key claims (default: host name and listen address);
+    /// a restarted instance releases the claims it left in flight. Instances sharing a database
+    /// need distinct names.
+    #[arg(long, env = "ACORN_INSTANCE_ID")]
+    instance_id: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -156,6 +161,7 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     config.listen = args.listen;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.instance_id = args.instance_id.clone();
     config.file_store = args.file_store;
     config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
     config.public_url = args.public_url;
