@@ -23,6 +23,11 @@ fn nullable(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "null"}]})
 }
 
+/// A closed vocabulary's schema as `acorn-types` defines it (its `openapi` feature).
+fn vocabulary<T: utoipa::PartialSchema>() -> Value {
+    serde_json::to_value(T::schema()).unwrap_or_else(|_| json!({"type": "string"}))
+}
+
 fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
     all.iter().map(ToString::to_string).collect()
 }
@@ -111,9 +116,9 @@ fn main_schemas() -> Value {
             "body": {"description": "the envelope POST /api/v1/customers would have answered"}}}}}}),
     );
     json!({
-        "Provider": one_of(&names(Provider::ALL)),
-        "TargetRole": one_of(&names(TargetRole::ALL)),
-        "RegistrationStatus": one_of(&names(RegistrationStatus::ALL)),
+        "Provider": vocabulary::<Provider>(),
+        "TargetRole": vocabulary::<TargetRole>(),
+        "RegistrationStatus": vocabulary::<RegistrationStatus>(),
         "CustomerStatus": {"type": "string", "enum": strings(CustomerStatus::ALL)},
         "FailureReason": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
             "fields": {"type": "array", "items": {"type": "string"}}, "deadline": {}, "provider_code": {},
