@@ -33,6 +33,10 @@ pub struct Config {
     pub token_secret: Option<SecretString>,
     /// Longest time a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// This process's name in `Idempotency-Key` claims: a restarted instance releases the claims
+    /// it left in flight. `None`: the host name and the listen address, stable across restarts
+    /// of one deployment; instances sharing a database need distinct names.
+    pub instance_id: Option<String>,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
     /// Sandbox mode: every provider simulated in-process, test helpers enabled.
@@ -148,6 +152,7 @@ impl Config {
             token_ttl: Self::DEFAULT_TOKEN_TTL,
             token_secret: None,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            instance_id: None,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             sandbox: Self::DEFAULT_SANDBOX,
             sandbox_step_delay: Self::DEFAULT_SANDBOX_STEP_DELAY,
@@ -180,6 +185,24 @@ impl Config {
     /// [`GRANT_BURST_FACTOR`](Self::GRANT_BURST_FACTOR) seconds' worth, at least 1.
     pub fn grant_limit(rate: f64) -> (f64, f64) {
         (rate, (rate * Self::GRANT_BURST_FACTOR).max(1.0))
+    }
+
+    /// The instance name claims carry: [`Config::instance_id`], else `<host>:<listen address>`.
+    pub fn instance(&self) -> String {
+        self.instance_id.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME")
+                .ok()
+                .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "acorn".to_owned());
+            if self.listen.port() == 0 {
+                // A port picked at start is not stable across restarts: nothing to release.
+                format!("{host}:{}:{}", self.listen, uuid::Uuid::new_v4())
+            } else {
+                format!("{host}:{}", self.listen)
+            }
+        })
     }
 
     /// How long an unfinished `Idempotency-Key` claim blocks retries: the request timeout plus

@@ -204,6 +204,7 @@ async fn claim(
         method: "POST",
         route: &path,
         fingerprint: &fp,
+        instance: config.instance_id.as_deref().unwrap_or_default(),
     };
     let found = state
         .store

@@ -1,153 +1,199 @@
-//! `GET /metrics`: request counts and latency by route and status, in Prometheus text format
-//! (contract §10). Routes are templates (`/api/v1/customers/{id}`), never concrete paths, so
-//! the series stay few and carry no customer data.
+//! `GET /metrics`: Prometheus text format (contract §10), through the `metrics` crate and
+//! `metrics-exporter-prometheus`: request counts and latency by method, route template and
+//! status, the database pools' size and idle connections, and the job queue's depth and oldest
+//! pending job by kind. Routes are templates (`/api/v1/customers/{id}`), never concrete paths,
+//! so the series stay few and carry no customer data; the exporter escapes label values.
+//!
+//! Each server has its own recorder (not the process-global one), so several servers in one
+//! process (the tests) keep separate counts. Recording goes through the exporter's atomic
+//! handles: no lock is taken per request.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use metrics::{counter, gauge, histogram, Unit};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
+use crate::jobs::JobKind;
 use crate::state::AppState;
 
 /// Latency histogram bounds, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
-#[derive(Debug, Default, Clone)]
-struct Series {
-    count: u64,
-    sum: f64,
-    /// Cumulative counts per bucket bound (`le`).
-    buckets: [u64; BUCKETS.len()],
+const REQUESTS: &str = "acorn_http_requests_total";
+const DURATION: &str = "acorn_http_request_duration_seconds";
+
+/// The metrics of one server.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
-/// Request metrics of this process.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
-    /// Webhook delivery attempts of this process, by outcome.
-    deliveries: Mutex<BTreeMap<&'static str, u64>>,
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let builder = PrometheusBuilder::new();
+        let recorder = builder
+            .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), &BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new())
+            .build_recorder();
+        let handle = recorder.handle();
+        let metrics = Metrics { recorder, handle };
+        metrics.describe();
+        metrics
+    }
 }
 
 impl Metrics {
+    fn describe(&self) {
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::describe_counter!(
+                REQUESTS,
+                "Requests served, by method, route template and status."
+            );
+            metrics::describe_histogram!(DURATION, Unit::Seconds, "Request latency.");
+            metrics::describe_gauge!(
+                "acorn_db_pool_connections",
+                "Open connections of each database pool."
+            );
+            metrics::describe_gauge!(
+                "acorn_db_pool_idle_connections",
+                "Idle connections of each database pool."
+            );
+            metrics::describe_gauge!("acorn_jobs_pending", "Jobs waiting or running, by kind.");
+            metrics::describe_counter!(
+                "acorn_webhook_deliveries_total",
+                "Webhook delivery attempts of this process, by outcome."
+            );
+            for outcome in ["delivered", "failed", "dead_lettered"] {
+                counter!("acorn_webhook_deliveries_total", "outcome" => outcome).increment(0);
+            }
+            metrics::describe_gauge!(
+                "acorn_webhook_queue_depth",
+                "Notifications waiting for delivery (every process)."
+            );
+            metrics::describe_gauge!(
+                "acorn_webhook_oldest_pending_seconds",
+                Unit::Seconds,
+                "Age of the oldest notification waiting for delivery (0 when there is none)."
+            );
+            metrics::describe_gauge!(
+                "acorn_jobs_oldest_pending_age_seconds",
+                Unit::Seconds,
+                "Age of the oldest job of each kind (0 when there is none)."
+            );
+        });
+    }
+
     /// Records one finished request.
     pub fn observe(&self, method: &str, route: &str, status: u16, latency: Duration) {
-        let secs = latency.as_secs_f64();
-        let Ok(mut series) = self.series.lock() else {
-            return;
-        };
-        let s = series
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
-        s.count += 1;
-        s.sum += secs;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                s.buckets[i] += 1;
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        metrics::with_local_recorder(&self.recorder, || {
+            counter!(REQUESTS, &labels).increment(1);
+            histogram!(DURATION, &labels).record(latency.as_secs_f64());
+        });
+    }
+
+    /// Sets the gauges read at scrape time.
+    pub fn set_gauges(&self, pools: &[(&'static str, u32, usize)], jobs: &[JobQueue]) {
+        metrics::with_local_recorder(&self.recorder, || {
+            for (pool, size, idle) in pools {
+                gauge!("acorn_db_pool_connections", "pool" => *pool).set(f64::from(*size));
+                #[allow(clippy::cast_precision_loss)]
+                gauge!("acorn_db_pool_idle_connections", "pool" => *pool).set(*idle as f64);
             }
-        }
+            for kind in JobKind::ALL {
+                let q = jobs.iter().find(|q| q.kind == kind.as_str());
+                #[allow(clippy::cast_precision_loss)]
+                let (depth, age) = q.map_or((0.0, 0.0), |q| (q.depth as f64, q.oldest_age_secs));
+                gauge!("acorn_jobs_pending", "kind" => kind.as_str()).set(depth);
+                gauge!("acorn_jobs_oldest_pending_age_seconds", "kind" => kind.as_str()).set(age);
+            }
+        });
     }
 
     /// Counts one webhook delivery attempt (`delivered`, `failed`, `dead_lettered`).
     pub fn delivery(&self, outcome: &'static str) {
-        if let Ok(mut d) = self.deliveries.lock() {
-            *d.entry(outcome).or_default() += 1;
-        }
+        metrics::with_local_recorder(&self.recorder, || {
+            counter!("acorn_webhook_deliveries_total", "outcome" => outcome).increment(1);
+        });
     }
 
-    /// The webhook lines: attempts by outcome (this process), and the queue (all processes):
-    /// pending notifications and the age of the oldest.
-    pub fn render_webhooks(&self, queue: Option<(i64, Option<i64>)>, now: i64) -> String {
-        let deliveries = self
-            .deliveries
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
-        let mut out = String::new();
-        out.push_str(
-            "# HELP acorn_webhook_deliveries_total Webhook delivery attempts, by outcome.\n",
+    /// Sets the webhook queue gauges (all processes): pending notifications and the age of the
+    /// oldest, in seconds (0 when there is none).
+    pub fn set_webhook_queue(&self, depth: i64, oldest: Option<i64>, now: i64) {
+        #[allow(clippy::cast_precision_loss)]
+        let (depth, age) = (
+            depth as f64,
+            oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1e6),
         );
-        out.push_str("# TYPE acorn_webhook_deliveries_total counter\n");
-        for outcome in ["delivered", "failed", "dead_lettered"] {
-            let n = deliveries.get(outcome).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "acorn_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        if let Some((depth, oldest)) = queue {
-            out.push_str("# HELP acorn_webhook_queue_depth Notifications waiting for delivery.\n");
-            out.push_str("# TYPE acorn_webhook_queue_depth gauge\n");
-            let _ = writeln!(out, "acorn_webhook_queue_depth {depth}");
-            let age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1e6);
-            out.push_str("# HELP acorn_webhook_oldest_pending_seconds Age of the oldest pending notification.\n");
-            out.push_str("# TYPE acorn_webhook_oldest_pending_seconds gauge\n");
-            let _ = writeln!(out, "acorn_webhook_oldest_pending_seconds {age}");
-        }
-        out
+        metrics::with_local_recorder(&self.recorder, || {
+            gauge!("acorn_webhook_queue_depth").set(depth);
+            gauge!("acorn_webhook_oldest_pending_seconds").set(age);
+        });
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let series = self.series.lock().map(|s| s.clone()).unwrap_or_default();
-        let mut out = String::new();
-        out.push_str("# HELP acorn_http_requests_total Requests served, by method, route template and status.\n");
-        out.push_str("# TYPE acorn_http_requests_total counter\n");
-        for ((method, route, status), s) in &series {
-            let _ = writeln!(out, "acorn_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}", s.count);
-        }
-        out.push_str("# HELP acorn_http_request_duration_seconds Request latency.\n");
-        out.push_str("# TYPE acorn_http_request_duration_seconds histogram\n");
-        for ((method, route, status), s) in &series {
-            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
-            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(
-                    out,
-                    "acorn_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "acorn_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "acorn_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "acorn_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
-        }
-        out
+        self.handle.render()
     }
 }
 
+/// One kind's queue, as the store reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobQueue {
+    /// The stored `jobs.kind`.
+    pub kind: String,
+    /// How many jobs of the kind exist.
+    pub depth: i64,
+    /// Seconds since the oldest was created.
+    pub oldest_age_secs: f64,
+}
+
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "service",
+    summary = "Prometheus metrics (text exposition format)",
+    responses((status = 200, description = "The metrics", body = crate::openapi::markers::MetricsText, content_type = "text/plain"))
+)]
 pub async fn endpoint(State(state): State<AppState>) -> Response {
-    let queue = match state.store.delivery_queue().await {
-        Ok(q) => Some(q),
-        Err(e) => {
-            tracing::warn!(
-                error = format!("{e:#}"),
-                "reading the webhook queue for /metrics failed"
-            );
-            None
+    let now = crate::store::now_micros();
+    match state.store.job_queues().await {
+        Ok(rows) => {
+            #[allow(clippy::cast_precision_loss)]
+            let jobs: Vec<JobQueue> = rows
+                .into_iter()
+                .map(|(kind, depth, oldest)| JobQueue {
+                    kind,
+                    depth,
+                    oldest_age_secs: (now - oldest).max(0) as f64 / 1e6,
+                })
+                .collect();
+            state.metrics.set_gauges(&state.store.pool_stats(), &jobs);
         }
-    };
-    let mut text = state.metrics.render();
-    text.push_str(
-        &state
-            .metrics
-            .render_webhooks(queue, crate::store::now_micros()),
-    );
-    let mut r = text.into_response();
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the job queue"),
+    }
+    match state.store.delivery_queue().await {
+        Ok((depth, oldest)) => state.metrics.set_webhook_queue(depth, oldest, now),
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the webhook queue"),
+    }
+    let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -175,10 +221,27 @@ mod tests {
             Duration::from_millis(30),
         );
         let text = m.render();
-        assert!(text.contains("acorn_http_requests_total{method=\"GET\",route=\"/api/v1/customers/{id}\",status=\"200\"} 2"));
+        assert!(text.contains("acorn_http_requests_total{method=\"GET\",route=\"/api/v1/customers/{id}\",status=\"200\"} 2"), "{text}");
         assert!(text.contains("le=\"0.0025\"} 1"));
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text
             .contains("_count{method=\"GET\",route=\"/api/v1/customers/{id}\",status=\"200\"} 2"));
+    }
+
+    #[test]
+    fn labels_are_escaped_and_gauges_cover_every_job_kind() {
+        let m = Metrics::default();
+        m.observe("GET", "/a\"b\\c\nd", 200, Duration::from_millis(1));
+        m.set_gauges(&[("write", 3, 1)], &[]);
+        let text = m.render();
+        assert!(text.contains(r#"route="/a\"b\\c\nd""#), "{text}");
+        assert!(
+            text.contains("acorn_db_pool_connections{pool=\"write\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("acorn_jobs_pending{kind=\"sync.attempt\"} 0"),
+            "{text}"
+        );
     }
 }

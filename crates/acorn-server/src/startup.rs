@@ -26,13 +26,24 @@ pub struct Application {
 
 impl Application {
     /// Opens the store (running migrations), loads the keys, and binds the listener.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        // Claims carry this name from now on; the previous run's claims are released below.
+        config.instance_id = Some(config.instance());
         if config.database_url.starts_with("sqlite:") {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
         let store = Store::open(&config.database_url).await?;
+        let instance = config.instance();
+        let released = store.release_instance_claims(&instance).await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                instance,
+                "released the idempotency keys this instance left in flight"
+            );
+        }
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
         let files = Files::load(&config, &store).await?;
         let listener = TcpListener::bind(config.listen)

@@ -103,6 +103,30 @@ fn routes_never_touch_the_database_directly() {
     assert!(bad.is_empty(), "routes/ uses sqlx: {bad:?}");
 }
 
+/// Served and documented routes are one list: `routes/` registers every route through
+/// `OpenApiRouter::routes(routes!(…))`, which takes path and method from the handler's
+/// `#[utoipa::path]`; a plain `.route(` or an axum `Router::new()` there would serve a route
+/// the OpenAPI document lacks.
+#[test]
+fn every_route_is_registered_through_the_document() {
+    for (path, text) in all_sources() {
+        if !path.starts_with("routes") {
+            continue;
+        }
+        let code = non_test(&text).replace("OpenApiRouter::new()", "");
+        for bad in [
+            ".route(",
+            ".route_service(",
+            ".nest(",
+            ".nest_service(",
+            "Router::new()",
+            "axum::routing::",
+        ] {
+            assert!(!code.contains(bad), "{path} uses `{bad}`: register routes with `.routes(routes!(handler))` so the document has them");
+        }
+    }
+}
+
 #[test]
 fn source_files_stay_under_500_lines() {
     let bad: Vec<String> = workspace_sources()

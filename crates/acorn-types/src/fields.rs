@@ -58,9 +58,16 @@ pub fn email(raw: &str) -> Result<String, String> {
     }
 }
 
-/// The form an email is compared in (uniqueness, filters): lowercase.
+/// The form an email is compared in (uniqueness, filters): the local part lowercase, the domain
+/// in its IDNA ASCII form (UTS 46), so `user@exämple.com` and `user@xn--exmple-cua.com` are one
+/// address. A domain IDNA refuses is kept lowercase.
 pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    let t = email.trim();
+    let Some((local, domain)) = t.rsplit_once('@') else {
+        return t.to_lowercase();
+    };
+    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
+    format!("{}@{domain}", local.to_lowercase())
 }
 
 /// An ISO 3166-1 alpha-2 country code, returned lowercase.
@@ -146,6 +153,12 @@ mod tests {
         }
         assert!(email(&format!("{}@example.com", "a".repeat(65))).is_err());
         assert_eq!(email_key(" Alice@Example.COM"), "alice@example.com");
+        assert_eq!(email_key("user@exämple.com"), "user@xn--exmple-cua.com");
+        assert_eq!(
+            email_key("User@EXÄMPLE.com"),
+            email_key("user@xn--exmple-cua.com")
+        );
+        assert!(email("user@xn--exmple-cua.com").is_ok() && email("user@exämple.com").is_ok());
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub mod fields;
 pub mod files;
 pub mod idempotency;
 pub mod ids;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod registration;
 pub mod requests;
 pub mod sync;

@@ -45,7 +45,7 @@ async fn start_command(mut command: Command) -> (std::process::Child, Vec<String
     let lines = tokio::task::spawn_blocking(move || {
         let mut lines = vec![];
         for line in BufReader::new(stdout).lines() {
-            let line = line.expect("line");
+            let line = banner_text(&line.expect("line"));
             let done = line.starts_with("Acorn listening on ");
             lines.push(line);
             if done {
@@ -59,6 +59,18 @@ async fn start_command(mut command: Command) -> (std::process::Child, Vec<String
         .expect("server start")
         .expect("reader");
     (child, lines)
+}
+
+/// A banner line as text: with `--log-format json` each line is a JSON object whose `message`
+/// is the text line.
+fn banner_text(line: &str) -> String {
+    match serde_json::from_str::<Value>(line) {
+        Ok(v) => v["message"]
+            .as_str()
+            .expect("a JSON banner line has a message")
+            .to_owned(),
+        Err(_) => line.to_owned(),
+    }
 }
 
 /// Sends SIGTERM and returns whether the process exited successfully.
@@ -381,4 +393,72 @@ async fn merchants_delete_removes_a_merchant_that_owns_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("still owns data"), "{stderr}");
     assert!(stop(child).await);
+}
+
+/// Pretty logs written to a file (not a terminal) carry no ANSI colour codes.
+#[tokio::test]
+async fn pretty_logs_to_a_file_are_plain_text() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("serve.log");
+    let mut command = acorn();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "pretty"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("ACORN_DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    let (child, lines) = start_command(command).await;
+    let base = banner_field(&lines, "Acorn listening on");
+    let r = reqwest::get(format!("{base}/api/health"))
+        .await
+        .expect("health");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(stop(child).await);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.contains("/api/health"),
+        "the request is logged: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escapes in a file: {text:?}"
+    );
+}
+
+/// With `--log-format json`, stdout and stderr joined are JSON lines only: the first-start banner
+/// (with the client secret) is JSON objects too, not plain text in the log stream.
+#[tokio::test]
+async fn json_logs_and_the_banner_are_one_json_stream() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = acorn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("ACORN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let raw = tokio::task::spawn_blocking(move || {
+        let mut raw = vec![];
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let done = line.contains("Acorn listening on ");
+            raw.push(line);
+            if done {
+                break;
+            }
+        }
+        raw
+    })
+    .await
+    .expect("reader");
+    assert!(stop(child).await);
+    assert!(raw.iter().any(|l| l.contains("client_secret:")), "{raw:?}");
+    for line in &raw {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert_eq!(v["target"], "acorn::banner", "{line}");
+    }
 }

@@ -26,6 +26,15 @@ fn joined<T: std::fmt::Display>(v: &[T]) -> Option<String> {
 }
 
 /// `GET /api/v1/customers/{id}/balances?provider=&role=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/balances",
+    operation_id = "customers.balance",
+    tag = "customers",
+    summary = "Balances per provider account",
+    params(("provider" = Option<String>, Query), ("role" = Option<String>, Query)),
+    responses((status = 200, description = "The balances", body = crate::openapi::markers::BalancesEnvelope))
+)]
 pub async fn balances(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -92,6 +101,15 @@ fn ledger_fields(
 }
 
 /// `POST /api/v1/sandbox/customers/{id}/balances` — appends one ledger entry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/customers/{id}/balances",
+    operation_id = "sandbox.append_ledger_entry",
+    tag = "sandbox",
+    summary = "Sandbox: append a ledger entry",
+    request_body = crate::openapi::markers::LedgerEntryRequest,
+    responses((status = 200, description = "Ledger entry appended", body = crate::openapi::markers::LedgerEntryEnvelope))
+)]
 pub async fn append(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

@@ -34,6 +34,15 @@ fn customer_response(msg: &str, customer: Customer) -> Response {
 }
 
 /// `POST /api/v1/customers`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers",
+    operation_id = "customers.create",
+    tag = "customers",
+    summary = "Create a customer",
+    request_body = crate::openapi::markers::CustomerCreate,
+    responses((status = 200, description = "Customer created; ETag is its version", body = crate::openapi::markers::CustomerEnvelope))
+)]
 pub async fn create(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -47,6 +56,14 @@ pub async fn create(
 }
 
 /// `GET /api/v1/customers/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}",
+    operation_id = "customers.get",
+    tag = "customers",
+    summary = "Get a customer",
+    responses((status = 200, description = "The customer; ETag is its version", body = crate::openapi::markers::CustomerEnvelope))
+)]
 pub async fn get(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -72,6 +89,16 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 }
 
 /// `PUT /api/v1/customers/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/customers/{id}",
+    operation_id = "customers.update",
+    tag = "customers",
+    summary = "Update a customer (absent = unchanged, null = cleared)",
+    request_body = crate::openapi::markers::CustomerWrite,
+    params(("If-Match" = Option<String>, Header, description = "the version to update, e.g. \"3\"")),
+    responses((status = 200, description = "Customer updated", body = crate::openapi::markers::CustomerEnvelope))
+)]
 pub async fn update(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -88,6 +115,15 @@ pub async fn update(
 }
 
 /// `GET /api/v1/customers`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers",
+    operation_id = "customers.list",
+    tag = "customers",
+    summary = "List customers",
+    params(("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query), ("email" = Option<String>, Query), ("country_code" = Option<String>, Query), ("document_type" = Option<String>, Query), ("status" = Option<String>, Query), ("provider" = Option<String>, Query), ("target_role" = Option<String>, Query), ("provider_registration_status" = Option<String>, Query), ("starting_after" = Option<String>, Query), ("ending_before" = Option<String>, Query)),
+    responses((status = 200, description = "A page of customers", body = crate::openapi::markers::CustomerListEnvelope))
+)]
 pub async fn list(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -143,6 +179,15 @@ fn render_item(outcome: &ItemOutcome) -> (u16, String) {
 
 /// `POST /api/v1/customers/batch` (an Acorn extension): up to 100 creates in one request and
 /// one transaction, each answered as `POST /api/v1/customers` with its key would have been.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/batch",
+    operation_id = "customers.create_batch",
+    tag = "customers",
+    summary = "Create up to 100 customers, each with its own idempotency_key (Acorn extension)",
+    request_body = crate::openapi::markers::CustomerBatchRequest,
+    responses((status = 200, description = "One result per item", body = crate::openapi::markers::CustomerBatchEnvelope))
+)]
 pub async fn create_batch(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

@@ -12,6 +12,15 @@ use crate::state::AppState;
 
 /// Lists events: `limit` (1–100, default 10), `starting_after` (an event id), `event` (names,
 /// comma separated).
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "events.list",
+    tag = "events",
+    summary = "The merchant's events, newest first",
+    params(("limit" = Option<u32>, Query), ("starting_after" = Option<String>, Query), ("event" = Option<String>, Query)),
+    responses((status = 200, description = "A page of events", body = crate::openapi::markers::EventsEnvelope))
+)]
 pub async fn list(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

@@ -60,6 +60,15 @@ fn to_wire(state: &AppState, base: &LinkBase, file: StoredFile) -> CustomerFile 
 }
 
 /// `POST /api/v1/customers/{id}/files`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/files",
+    operation_id = "customers.upload_files",
+    tag = "customers",
+    summary = "Upload KYC files (multipart: file parts and file_type)",
+    request_body(content = crate::openapi::markers::FileUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "The stored files with signed links", body = crate::openapi::markers::FilesEnvelope))
+)]
 pub async fn upload(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -85,6 +94,14 @@ pub async fn upload(
 }
 
 /// `GET /api/v1/customers/{id}/files`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/files",
+    operation_id = "customers.get_files",
+    tag = "customers",
+    summary = "The customer's files with signed links",
+    responses((status = 200, description = "The files", body = crate::openapi::markers::FilesEnvelope))
+)]
 pub async fn list(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -109,6 +126,15 @@ fn forbidden(message: &str) -> ApiError {
 
 /// `GET /api/v1/files/{file_id}/content?expires=…&signature=…` (no bearer token: the signed
 /// link is the credential).
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{file_id}/content",
+    operation_id = "files.content",
+    tag = "files",
+    summary = "Download a file through its signed link (the link is the credential)",
+    params(("expires" = String, Query), ("signature" = String, Query)),
+    responses((status = 200, description = "The file"), (status = 403, description = "Invalid or expired link", body = crate::openapi::markers::ErrorEnvelope))
+)]
 pub async fn content(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,

@@ -1,4 +1,9 @@
 //! The HTTP surface: one module per resource.
+//!
+//! Every route is registered with `.routes(routes!(module::handler))` on an [`OpenApiRouter`]:
+//! the path and method come from the handler's `#[utoipa::path]` attribute, so the router and
+//! the OpenAPI document (`/openapi.json`, `/docs`) are one list. Adding a documented route is
+//! one attribute on the handler and one `.routes(routes!(…))` line below (public or protected).
 
 mod balances;
 mod customers;
@@ -16,21 +21,25 @@ mod webhooks;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, patch, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::limits::{JSON_BODY_LIMIT, UPLOAD_BODY_LIMIT};
 use crate::middleware::{observe, panic_response};
 use crate::state::AppState;
 
-/// The whole API: the public routes, the protected ones, and the layers around both.
+/// The whole API: the public routes, the protected ones, the document of both, and the layers
+/// around all of them.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
-    public(&state)
-        .merge(protected(&state))
+    let (app, document) = api(&state);
+    // The dashboard is pages and assets for a browser, not part of the API's document.
+    app.merge(crate::openapi::routes(document))
+        .merge(crate::dashboard::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
@@ -45,105 +54,62 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The served routes and the OpenAPI document generated from the same registrations.
+pub fn api(state: &AppState) -> (Router<AppState>, serde_json::Value) {
+    let (public, public_doc) = public(state).split_for_parts();
+    let (protected, protected_doc) = protected(state).split_for_parts();
+    let document = crate::openapi::document(&public_doc, &protected_doc);
+    (public.merge(protected), document)
+}
+
 /// The routes that need no bearer token: service endpoints, the token grant (limited per
 /// client IP), signed file downloads (the signed link is the credential) and Stripe's webhooks
 /// (the signature is the credential).
-fn public(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/health", get(service::health))
-        .route("/metrics", get(crate::metrics::endpoint))
-        .route("/openapi.json", get(crate::openapi::endpoint))
-        .route(
-            "/api/v1/merchant/token/grant",
-            post(token::grant).route_layer(from_fn_with_state(
+fn public(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(service::health))
+        .routes(routes!(crate::metrics::endpoint))
+        .routes(routes!(token::grant).map(|grant| {
+            grant.route_layer(from_fn_with_state(
                 state.clone(),
                 crate::ratelimit::grant_layer,
-            )),
-        )
-        .route("/api/v1/files/{file_id}/content", get(files::content))
-        .route("/api/v1/providers/stripe/webhook", post(providers::stripe))
-        .merge(crate::dashboard::routes())
-}
-
-/// `/api/v1/merchant/webhooks…` (contract §9).
-fn webhook_routes() -> Router<AppState> {
-    let base = "/api/v1/merchant/webhooks";
-    Router::new()
-        .route(base, post(webhooks::register).get(webhooks::list))
-        .route(
-            &format!("{base}/notifications"),
-            get(webhooks::notifications),
-        )
-        .route(
-            &format!("{base}/notifications/{{id}}"),
-            get(webhooks::notification),
-        )
-        .route(
-            &format!("{base}/notifications/{{id}}/replay"),
-            post(webhooks::replay),
-        )
-        .route(
-            &format!("{base}/{{id}}"),
-            get(webhooks::get)
-                .put(webhooks::update)
-                .delete(webhooks::delete),
-        )
-        .route(&format!("{base}/{{id}}/toggle"), patch(webhooks::toggle))
+            ))
+        }))
+        .routes(routes!(files::content))
+        .routes(routes!(providers::stripe))
 }
 
 /// Every other API route. Its route layers run, outermost first: the auth layer (verifies the
 /// token once, 401 before anything else looks at the request, puts the merchant in the
 /// extensions), the per-merchant rate limit, the idempotency layer (keyed `POST`s), and a panic
 /// catcher so that a panicking handler still releases its idempotency key.
-fn protected(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new();
+fn protected(state: &AppState) -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new();
     if state.config.sandbox {
-        router = router.route(
-            "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
-            post(sandbox::set_registration_status),
-        );
-        router = router.route(
-            "/api/v1/sandbox/customers/{id}/balances",
-            post(balances::append),
-        );
+        router = router
+            .routes(routes!(sandbox::set_registration_status))
+            .routes(routes!(balances::append));
     }
     router
-        .route(
-            "/api/v1/customers",
-            post(customers::create).get(customers::list),
-        )
-        .route("/api/v1/customers/batch", post(customers::create_batch))
-        .route(
-            "/api/v1/customers/{id}",
-            get(customers::get).put(customers::update),
-        )
-        .route(
-            "/api/v1/customers/{id}/platforms",
-            post(registrations::populate),
-        )
-        .route(
-            "/api/v1/provider-registration/schema",
-            get(registrations::schema),
-        )
-        .route(
-            "/api/v1/provider-registration/{customer_id}/status",
-            get(registrations::status),
-        )
-        .route(
-            "/api/v1/provider-registration/{customer_id}/submit",
-            post(registrations::submit),
-        )
-        .route("/api/v1/events", get(events::list))
-        .merge(webhook_routes())
-        .route("/api/v1/customers/{id}/sync", post(sync::sync))
-        .route("/api/v1/customers/{id}/sync-attempts", get(sync::attempts))
-        .route("/api/v1/customers/{id}/balances", get(balances::balances))
-        .route(
-            "/api/v1/customers/{id}/files",
-            post(files::upload)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
-                .get(files::list),
-        )
+        .routes(routes!(customers::create, customers::list))
+        .routes(routes!(customers::create_batch))
+        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(registrations::populate))
+        .routes(routes!(registrations::schema))
+        .routes(routes!(registrations::status))
+        .routes(routes!(registrations::submit))
+        .routes(routes!(events::list))
+        .routes(routes!(webhooks::register, webhooks::list))
+        .routes(routes!(webhooks::notifications))
+        .routes(routes!(webhooks::notification))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::toggle))
+        .routes(routes!(sync::sync))
+        .routes(routes!(sync::attempts))
+        .routes(routes!(balances::balances))
+        .routes(routes!(files::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
+        .routes(routes!(files::list))
         .route_layer(CatchPanicLayer::custom(panic_response))
         .route_layer(from_fn_with_state(state.clone(), crate::idempotency::layer))
         .route_layer(from_fn_with_state(

@@ -12,6 +12,16 @@ use crate::services::provider_state::{stripe_webhook, WebhookOutcome};
 use crate::state::AppState;
 
 /// `POST /api/v1/providers/stripe/webhook`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/providers/stripe/webhook",
+    operation_id = "providers.stripe_webhook",
+    tag = "providers",
+    summary = "Stripe's events (account.updated, customer.updated, customer.deleted), signed with Stripe-Signature",
+    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")),
+    request_body = crate::openapi::markers::StripeEvent,
+    responses((status = 200, description = "Received: the event type and what it changed", body = crate::openapi::markers::StripeWebhookEnvelope))
+)]
 pub async fn stripe(
     State(state): State<AppState>,
     headers: HeaderMap,

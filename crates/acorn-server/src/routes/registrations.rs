@@ -20,6 +20,15 @@ use crate::store::RegistrationKey;
 type Regs = Json<ApiResponse<Vec<Registration>>>;
 
 /// `GET /api/v1/provider-registration/schema?provider=stripe`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/provider-registration/schema",
+    operation_id = "providers.get_schema",
+    tag = "providers",
+    summary = "A provider's registration requirements",
+    params(("provider" = String, Query)),
+    responses((status = 200, description = "The schema", body = crate::openapi::markers::SchemaEnvelope))
+)]
 pub async fn schema(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ApiResponse<ProviderSchemaResponse>>, ApiError> {
@@ -33,6 +42,14 @@ pub async fn schema(
 }
 
 /// `GET /api/v1/provider-registration/{customer_id}/status`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/provider-registration/{customer_id}/status",
+    operation_id = "providers.get_registration_status",
+    tag = "providers",
+    summary = "A customer's registrations",
+    responses((status = 200, description = "The registrations", body = crate::openapi::markers::RegistrationsEnvelope))
+)]
 pub async fn status(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -44,6 +61,15 @@ pub async fn status(
 
 /// The role's requirements, or 422 naming the roles the provider accepts.
 /// `POST /api/v1/provider-registration/{customer_id}/submit`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/provider-registration/{customer_id}/submit",
+    operation_id = "providers.submit_registration",
+    tag = "providers",
+    summary = "Submit a registration",
+    request_body = crate::openapi::markers::SubmitRequest,
+    responses((status = 200, description = "The registrations", body = crate::openapi::markers::RegistrationsEnvelope))
+)]
 pub async fn submit(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -65,6 +91,15 @@ pub async fn submit(
 }
 
 /// `POST /api/v1/customers/{id}/platforms`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/platforms",
+    operation_id = "customers.populate_platform",
+    tag = "customers",
+    summary = "Populate platform data",
+    request_body = crate::openapi::markers::PlatformRequest,
+    responses((status = 200, description = "The registrations", body = crate::openapi::markers::RegistrationsEnvelope))
+)]
 pub async fn populate(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

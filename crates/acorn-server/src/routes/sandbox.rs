@@ -18,6 +18,15 @@ use acorn_types::requests::parse::BodyFields;
 use acorn_types::CustomerId;
 
 /// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
+    operation_id = "sandbox.set_registration_status",
+    tag = "sandbox",
+    summary = "Sandbox: set a registration's status",
+    request_body = crate::openapi::markers::SandboxStatusRequest,
+    responses((status = 200, description = "Registration status set", body = crate::openapi::markers::RegistrationEnvelope))
+)]
 pub async fn set_registration_status(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

@@ -9,6 +9,14 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/health`: 200 when the database answers, else 503.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    operation_id = "health",
+    tag = "service",
+    summary = "Liveness: 200 when the database answers",
+    responses((status = 200, description = "Healthy", body = crate::openapi::markers::Health))
+)]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.store.ping().await {
         Ok(()) => {

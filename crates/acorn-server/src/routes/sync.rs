@@ -14,6 +14,15 @@ use crate::services::sync::schedule;
 use crate::state::AppState;
 
 /// `POST /api/v1/customers/{id}/sync`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/sync",
+    operation_id = "customers.sync",
+    tag = "customers",
+    summary = "Schedule a sync to one provider",
+    request_body = crate::openapi::markers::SyncRequest,
+    responses((status = 200, description = "Sync scheduled", body = crate::openapi::markers::NullEnvelope))
+)]
 pub async fn sync(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -42,6 +51,14 @@ pub async fn sync(
 }
 
 /// `GET /api/v1/customers/{id}/sync-attempts`, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/sync-attempts",
+    operation_id = "customers.sync_attempts",
+    tag = "customers",
+    summary = "The customer's sync attempts, newest first",
+    responses((status = 200, description = "The attempts", body = crate::openapi::markers::SyncAttemptsEnvelope))
+)]
 pub async fn attempts(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

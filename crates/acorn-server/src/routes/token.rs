@@ -37,6 +37,15 @@ async fn grant_body(state: &AppState, req: Request) -> Result<Map<String, Value>
 }
 
 /// Exchanges client credentials for a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/token/grant",
+    operation_id = "grant_token",
+    tag = "auth",
+    summary = "Exchange client credentials for a bearer token",
+    request_body(content((crate::openapi::markers::TokenRequest = "application/json"), (crate::openapi::markers::TokenRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "A bearer token", body = crate::openapi::markers::TokenResponse))
+)]
 pub async fn grant(
     State(state): State<AppState>,
     req: Request,

@@ -137,6 +137,15 @@ fn read_body(
 }
 
 /// `POST /api/v1/merchant/webhooks`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/webhooks",
+    operation_id = "webhooks.register",
+    tag = "webhooks",
+    summary = "Register a webhook endpoint (the only answer with its secret)",
+    request_body = crate::openapi::markers::WebhookRegister,
+    responses((status = 200, description = "The endpoint, with its signing secret", body = crate::openapi::markers::WebhookEnvelope))
+)]
 pub async fn register(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -151,6 +160,14 @@ pub async fn register(
 }
 
 /// `GET /api/v1/merchant/webhooks`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/webhooks",
+    operation_id = "webhooks.list",
+    tag = "webhooks",
+    summary = "The merchant's webhook endpoints",
+    responses((status = 200, description = "The endpoints (no secrets)", body = crate::openapi::markers::WebhooksEnvelope))
+)]
 pub async fn list(State(state): State<AppState>, AuthMerchant(merchant): AuthMerchant) -> Answer {
     let list = service::list(&state.store, merchant).await?;
     let data: Vec<Value> = list.iter().map(|e| render(e, false)).collect();
@@ -158,6 +175,14 @@ pub async fn list(State(state): State<AppState>, AuthMerchant(merchant): AuthMer
 }
 
 /// `GET /api/v1/merchant/webhooks/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/webhooks/{id}",
+    operation_id = "webhooks.get",
+    tag = "webhooks",
+    summary = "One webhook endpoint",
+    responses((status = 200, description = "The endpoint (no secret)", body = crate::openapi::markers::WebhookEnvelope))
+)]
 pub async fn get(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -168,6 +193,15 @@ pub async fn get(
 }
 
 /// `PUT /api/v1/merchant/webhooks/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/merchant/webhooks/{id}",
+    operation_id = "webhooks.update",
+    tag = "webhooks",
+    summary = "Update a webhook endpoint",
+    request_body = crate::openapi::markers::WebhookUpdate,
+    responses((status = 200, description = "The endpoint (no secret)", body = crate::openapi::markers::WebhookEnvelope))
+)]
 pub async fn update(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -181,6 +215,14 @@ pub async fn update(
 }
 
 /// `PATCH /api/v1/merchant/webhooks/{id}/toggle` (no body).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/merchant/webhooks/{id}/toggle",
+    operation_id = "webhooks.toggle",
+    tag = "webhooks",
+    summary = "Turn a webhook endpoint on or off",
+    responses((status = 200, description = "The endpoint with is_active flipped", body = crate::openapi::markers::WebhookEnvelope))
+)]
 pub async fn toggle(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -191,6 +233,14 @@ pub async fn toggle(
 }
 
 /// `DELETE /api/v1/merchant/webhooks/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/merchant/webhooks/{id}",
+    operation_id = "webhooks.delete",
+    tag = "webhooks",
+    summary = "Delete a webhook endpoint",
+    responses((status = 200, description = "Deleted", body = crate::openapi::markers::WebhookDeletedEnvelope))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -259,6 +309,15 @@ fn read_query(raw: Option<&str>) -> Result<NotificationQuery, ApiError> {
 
 /// `GET /api/v1/merchant/webhooks/notifications`: `limit`, `offset`, `status`,
 /// `reference_id` (a customer id), `reference_module` (a category), `webhook_id`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/webhooks/notifications",
+    operation_id = "webhooks.list_notifications",
+    tag = "webhooks",
+    summary = "The merchant's webhook notifications, newest first",
+    params(("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query), ("status" = Option<String>, Query), ("reference_id" = Option<String>, Query), ("reference_module" = Option<String>, Query), ("webhook_id" = Option<String>, Query)),
+    responses((status = 200, description = "A page of notifications and their count", body = crate::openapi::markers::NotificationsEnvelope))
+)]
 pub async fn notifications(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -274,6 +333,14 @@ pub async fn notifications(
 }
 
 /// `GET /api/v1/merchant/webhooks/notifications/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/webhooks/notifications/{id}",
+    operation_id = "webhooks.get_notification",
+    tag = "webhooks",
+    summary = "One webhook notification with its delivery attempts",
+    responses((status = 200, description = "The notification", body = crate::openapi::markers::NotificationEnvelope))
+)]
 pub async fn notification(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
@@ -284,6 +351,14 @@ pub async fn notification(
 }
 
 /// `POST /api/v1/merchant/webhooks/notifications/{id}/replay` → 202.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/webhooks/notifications/{id}/replay",
+    operation_id = "webhooks.replay",
+    tag = "webhooks",
+    summary = "Send a delivered or dead-lettered notification again",
+    responses((status = 202, description = "Queued for delivery", body = crate::openapi::markers::NullEnvelope))
+)]
 pub async fn replay(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,

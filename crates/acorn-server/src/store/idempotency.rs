@@ -131,6 +131,8 @@ pub struct KeyRequest<'a> {
     pub method: &'a str,
     pub route: &'a str,
     pub fingerprint: &'a str,
+    /// The instance making the claim (see [`Store::release_instance_claims`]).
+    pub instance: &'a str,
 }
 
 impl Store {
@@ -149,10 +151,12 @@ impl Store {
         let merchant = req.merchant.uuid().to_string();
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, response_status, \
-             response_body, locked_until, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, NULL, $6, $7, $8) \
+             response_body, locked_until, created_at, expires_at, instance_id) \
+             VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, NULL, $6, $7, $8, $9) \
              ON CONFLICT (merchant_id, key) DO UPDATE SET method = excluded.method, route = excluded.route, \
              fingerprint = excluded.fingerprint, status = 'in_flight', response_status = NULL, response_body = NULL, \
-             locked_until = excluded.locked_until, created_at = excluded.created_at, expires_at = excluded.expires_at \
+             locked_until = excluded.locked_until, created_at = excluded.created_at, expires_at = excluded.expires_at, \
+             instance_id = excluded.instance_id \
              WHERE idempotency_keys.expires_at <= excluded.created_at",
         )
         .bind(merchant.clone())
@@ -163,6 +167,7 @@ impl Store {
         .bind(now + lease)
         .bind(now)
         .bind(now + retention)
+        .bind(req.instance.to_owned())
         .execute(&self.write)
         .await?
         .rows_affected();
@@ -207,13 +212,14 @@ impl Store {
         lease: i64,
     ) -> Result<Claim, StoreError> {
         let taken = sqlx::query(
-            "UPDATE idempotency_keys SET locked_until = $1 WHERE merchant_id = $2 AND key = $3 \
-             AND status = 'in_flight' AND locked_until <= $4",
+            "UPDATE idempotency_keys SET locked_until = $1, instance_id = $5 WHERE merchant_id = $2 \
+             AND key = $3 AND status = 'in_flight' AND locked_until <= $4",
         )
         .bind(now + lease)
         .bind(req.merchant.uuid().to_string())
         .bind(req.key.to_owned())
         .bind(now)
+        .bind(req.instance.to_owned())
         .execute(&self.write)
         .await?
         .rows_affected();
@@ -250,6 +256,19 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// Releases the claims `instance` left in flight: called when an instance starts, before it
+    /// serves, so a key whose request died with the previous run of this instance is free at once
+    /// instead of answering 409 until its lease ends. Returns how many were released.
+    pub async fn release_instance_claims(&self, instance: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE status = 'in_flight' AND instance_id = $1",
+        )
+        .bind(instance.to_owned())
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Deletes keys past their retention; returns how many.

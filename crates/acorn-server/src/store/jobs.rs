@@ -161,4 +161,13 @@ impl Store {
             .fetch_one(&self.read)
             .await?)
     }
+
+    /// `(kind, jobs, oldest created_at in µs)` of each kind that has jobs (for `/metrics`).
+    pub async fn job_queues(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT kind, COUNT(*), MIN(created_at) FROM jobs GROUP BY kind")
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows)
+    }
 }

@@ -10,6 +10,7 @@ pub mod batch;
 mod combine;
 mod customer_list;
 pub mod customers;
+mod email_keys;
 pub mod events;
 pub mod files;
 pub mod idempotency;
@@ -122,6 +123,15 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// `(pool, open connections, idle connections)` of the read and write pools (for `/metrics`;
+    /// on PostgreSQL both are one pool).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        [("read", &self.read), ("write", &self.write)]
+            .into_iter()
+            .map(|(name, pool)| (name, pool.size(), pool.num_idle()))
+            .collect()
+    }
+
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file (and its
     /// directory) if missing, and runs the migrations. A database that cannot be reached fails
     /// at once, naming the cause and the file or server (never the password).
@@ -137,6 +147,9 @@ impl Store {
         migrate::run(&store)
             .await
             .context("running database migrations")?;
+        email_keys::rekey(&store)
+            .await
+            .context("normalising stored email keys")?;
         Ok(store)
     }
 

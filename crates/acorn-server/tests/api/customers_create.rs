@@ -175,4 +175,15 @@ both_stores! {
             app.get_customer(id).await.assert_error(404, "not_found");
         }
     }
+
+    async fn an_idna_domain_and_its_ascii_form_are_one_customer(app) {
+        let r = app.create_customer(&json!({"email": "user@exämple.com"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.create_customer(&json!({"email": "USER@xn--exmple-cua.com"})).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.reason_codes(), ["duplicate_data"]);
+        let r = app.list_customers("email=user%40xn--exmple-cua.com").await;
+        assert_eq!(r.data()["count"], 1, "{}", r.body);
+        assert_eq!(r.data()["customer_list"][0]["email"], "user@exämple.com", "kept as given");
+    }
 }

@@ -89,12 +89,22 @@ both_stores! {
         assert!(!text.contains("metrics@example.com"));
     }
 
+    async fn metrics_report_pools_and_the_job_queue(app) {
+        let res = app.http.get(format!("{}/metrics", app.base)).send().await.expect("send");
+        let text = res.text().await.expect("text");
+        for needle in ["acorn_db_pool_connections{pool=\"write\"}", "acorn_db_pool_idle_connections{pool=\"read\"}",
+            "acorn_jobs_pending{kind=\"sync.attempt\"}", "acorn_jobs_oldest_pending_age_seconds{kind=\"sandbox.advance\"}",
+            "# TYPE acorn_http_requests_total counter", "# TYPE acorn_http_request_duration_seconds histogram"] {
+            assert!(text.contains(needle), "{needle} missing: {text}");
+        }
+    }
+
     async fn openapi_document_is_served_without_auth(app) {
         let res = app.http.get(format!("{}/openapi.json", app.base)).send().await.expect("send");
         assert_eq!(res.status().as_u16(), 200);
         let doc: serde_json::Value = res.json().await.expect("json");
         assert_eq!(doc["openapi"], "3.1.0");
-        for path in ["/api/v1/customers", "/api/v1/customers/batch", "/api/v1/customers/{id}/sync", "/api/v1/provider-registration/{id}/submit"] {
+        for path in ["/api/v1/customers", "/api/v1/customers/batch", "/api/v1/customers/{id}/sync", "/api/v1/provider-registration/{customer_id}/submit"] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing");
         }
     }

@@ -403,3 +403,82 @@ on_both!(
         );
     }
 );
+
+/// A key left in flight by a crash is released when the same instance starts again (its
+/// request died with it): a retry runs at once instead of answering 409 until the lease ends.
+/// A claim made by another instance is left alone.
+async fn a_restarted_instance_releases_its_own_claims(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| c.instance_id = Some("node-a".into())).await else {
+        return;
+    };
+    use acorn_server::store::idempotency::{Claim, KeyRequest};
+    use sha2::Digest;
+    let creds = acorn_server::auth::create_merchant(&app.state.store, &app.state.auth, "crashing")
+        .await
+        .expect("merchant");
+    let merchant = creds.merchant_id;
+    let (token, _) = app.state.auth.issue(merchant).expect("token");
+    let body = json!({"email": "crash@example.com"});
+    // The fingerprint the server computes for this JSON body (its canonical serialisation).
+    let fp = hex::encode(sha2::Sha256::digest(
+        serde_json::to_vec(&body).expect("json"),
+    ));
+    for (key, instance) in [("crashed-key", "node-a"), ("other-key", "node-b")] {
+        let req = KeyRequest {
+            merchant,
+            key,
+            method: "POST",
+            route: "/api/v1/customers",
+            fingerprint: &fp,
+            instance,
+        };
+        let now = acorn_server::store::now_micros();
+        let claim = app
+            .state
+            .store
+            .claim_idempotency_key(&req, now, 3_600_000_000, 3_600_000_000)
+            .await
+            .expect("claim");
+        assert_eq!(claim, Claim::Owned);
+    }
+    let send = |base: String, key: &'static str| {
+        let (http, token, body) = (app.http.clone(), token.clone(), body.clone());
+        async move {
+            http.post(format!("{base}/api/v1/customers"))
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("send")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        send(app.base.clone(), "crashed-key").await,
+        409,
+        "in flight before the restart"
+    );
+    let (_state, base, _server) = start(app.config.clone()).await;
+    assert_eq!(
+        send(base.clone(), "crashed-key").await,
+        200,
+        "released by the restarted instance"
+    );
+    assert_eq!(
+        send(base, "other-key").await,
+        409,
+        "another instance's claim keeps its lease"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_instance_releases_its_own_claims_sqlite() {
+    a_restarted_instance_releases_its_own_claims(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_instance_releases_its_own_claims_postgres() {
+    a_restarted_instance_releases_its_own_claims(Backend::Postgres).await;
+}

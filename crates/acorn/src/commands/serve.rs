@@ -62,6 +62,11 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_REQUEST_TIMEOUT.as_secs()
     )]
     request_timeout: u64,
+    /// This instance's name in Idempotency-Key claims (default: host name and listen address);
+    /// a restarted instance releases the claims it left in flight. Instances sharing a database
+    /// need distinct names.
+    #[arg(long, env = "ACORN_INSTANCE_ID")]
+    instance_id: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -243,6 +248,7 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     config.listen = args.listen;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.instance_id = args.instance_id.clone();
     config.file_store = args.file_store;
     config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
     config.public_url = args.public_url;
@@ -279,6 +285,21 @@ pub fn token_secret() -> Option<SecretString> {
         .map(SecretString::from)
 }
 
+/// Prints the start banner on stdout: as text, or — with `--log-format json` — one JSON object
+/// per line (`{"level":"INFO","target":"acorn::banner","message":…}`), so the output stays a
+/// stream of JSON lines even when stdout and stderr are joined.
+fn print_banner(lines: &[String], format: LogFormat) {
+    for line in lines {
+        match format {
+            LogFormat::Json => println!(
+                "{}",
+                serde_json::json!({"level": "INFO", "target": "acorn::banner", "message": line})
+            ),
+            LogFormat::Pretty => println!("{line}"),
+        }
+    }
+}
+
 /// Runs `acorn serve` until SIGINT/SIGTERM; a second one ends it at once with [`ForcedExit`].
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let format = match args.log_format {
@@ -292,23 +313,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut signals = ShutdownSignals::install()?;
     let app = Application::build(config).await?;
     let addr = app.local_addr();
+    let mut banner = Vec::new();
     if let Some(creds) = app.bootstrap_merchant().await? {
-        println!(
+        let secret = creds.client_secret.expose_secret();
+        banner.push(format!(
             "First start: created merchant {} (\"default\").",
             creds.merchant_id
-        );
-        println!("  client_id:     {}", creds.client_id);
-        println!("  client_secret: {}", creds.client_secret.expose_secret());
-        println!("The secret is shown only now. Get a token with:");
-        println!(
-            "  curl -s -X POST http://{addr}/api/v1/merchant/token/grant -H 'Content-Type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
+        ));
+        banner.push(format!("  client_id:     {}", creds.client_id));
+        banner.push(format!("  client_secret: {secret}"));
+        banner.push("The secret is shown only now. Get a token with:".to_owned());
+        banner.push(format!(
+            "  curl -s -X POST http://{addr}/api/v1/merchant/token/grant -H 'Content-Type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{secret}\",\"grant_type\":\"client_credentials\"}}'",
             creds.client_id,
-            creds.client_secret.expose_secret()
-        );
+        ));
     }
-    println!("{}", storage.describe());
+    banner.extend(storage.describe().lines().map(str::to_owned));
     tracing::info!(%addr, data_dir = %storage.data_dir.display(), "acorn listening");
-    println!("Acorn listening on http://{addr}");
+    banner.push(format!("Acorn listening on http://{addr}"));
+    print_banner(&banner, format);
 
     let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
     let second = async move {

@@ -68,6 +68,11 @@ impl Server {
         let mut banner = Vec::new();
         for line in lines.by_ref() {
             let line = line.expect("banner line");
+            // `--log-format json` prints the banner as JSON objects; their message is the text.
+            let line = serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or(line);
             let done = line.starts_with("Acorn listening on ");
             banner.push(line);
             if done {
