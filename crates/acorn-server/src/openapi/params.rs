@@ -115,15 +115,41 @@ pub(super) fn push(op: &mut Value, param: Value) {
     }
 }
 
+/// `<prefix><uuid>` or a bare canonical UUID.
+fn prefixed_id(prefix: &str) -> Value {
+    json!({"type": "string", "pattern": CUSTOMER_ID.replace("cus_", prefix)})
+}
+
+/// The parameters of the webhook routes, whose names mean other things there (`id` is a
+/// webhook or notification id, `status` a notification's).
+fn webhook_schema(path: &str, name: &str) -> Option<Value> {
+    let notifications = path.contains("/webhooks/notifications");
+    Some(match name {
+        "id" if notifications => prefixed_id("ntf_"),
+        "id" => prefixed_id("wh_"),
+        "webhook_id" => prefixed_id("wh_"),
+        "status" => json!({"type": "string", "enum": ["pending", "delivered", "dead_lettered"]}),
+        "reference_id" | "reference_module" => json!({"type": "string"}),
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
+        "offset" => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
+        _ => return None,
+    })
+}
+
 /// Adds the path's parameters and gives every known parameter its constraints.
 pub(super) fn complete(path: &str, op: &mut Value) {
+    let webhooks = path.starts_with("/api/v1/merchant/webhooks");
     let names = path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
     for name in names {
+        let schema = webhooks
+            .then(|| webhook_schema(path, name))
+            .flatten()
+            .unwrap_or_else(|| path_schema(name));
         push(
             op,
-            json!({"name": name, "in": "path", "required": true, "schema": path_schema(name)}),
+            json!({"name": name, "in": "path", "required": true, "schema": schema}),
         );
     }
     let Some(list) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
@@ -134,6 +160,8 @@ pub(super) fn complete(path: &str, op: &mut Value) {
         let name = param["name"].as_str().unwrap_or_default();
         let refined = if single && name == "provider" {
             Some(one_of(&strings(Provider::ALL)))
+        } else if webhooks {
+            webhook_schema(path, name).or_else(|| schema(name))
         } else {
             schema(name)
         };

@@ -208,8 +208,8 @@ fn webhook_schemas() -> Value {
     let kinds: Vec<String> = acorn_types::EventKind::all()
         .map(|k| k.as_str().to_owned())
         .collect();
-    let event_types = nullable(json!({"type": "array", "items": one_of(&kinds)}));
-    let url = json!({"type": "string", "format": "uri", "pattern": "^https?://[^\\s/?#]+", "maxLength": 2048});
+    let event_types = nullable(json!({"type": "array", "minItems": 1, "items": one_of(&kinds)}));
+    let url = json!({"type": "string", "format": "uri", "pattern": "^https?://[^\\s/?#]+"});
     let endpoint = json!({"type": "object", "required": ["id", "url", "is_active"], "properties": {
         "id": {"type": "string"}, "url": {"type": "string"}, "description": nullable(json!({"type": "string"})),
         "is_active": {"type": "boolean"}, "event_types": nullable(json!({"type": "array", "items": {"type": "string"}})),
@@ -221,9 +221,9 @@ fn webhook_schemas() -> Value {
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}});
     json!({
         "WebhookRegister": {"type": "object", "required": ["url"], "additionalProperties": false, "properties": {
-            "url": url, "description": nullable(json!({"type": "string", "maxLength": 255})), "event_types": event_types}},
+            "url": url, "description": nullable(json!({"type": "string"})), "event_types": event_types}},
         "WebhookUpdate": {"type": "object", "additionalProperties": false, "properties": {
-            "url": url, "description": nullable(json!({"type": "string", "maxLength": 255})), "event_types": event_types}},
+            "url": nullable(url.clone()), "description": nullable(json!({"type": "string"})), "event_types": event_types}},
         "WebhookEnvelope": envelope(endpoint.clone()),
         "WebhooksEnvelope": envelope(json!({"type": "array", "items": endpoint})),
         "WebhookDeletedEnvelope": envelope(json!({"type": "object", "required": ["success"], "properties": {"success": {"const": true}}})),

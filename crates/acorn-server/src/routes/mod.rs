@@ -66,7 +66,12 @@ pub fn api(state: &AppState) -> (Router<AppState>, serde_json::Value) {
 /// client IP), signed file downloads (the signed link is the credential) and Stripe's webhooks
 /// (the signature is the credential).
 fn public(state: &AppState) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let mut router = OpenApiRouter::new();
+    // Stripe's webhooks are served (and documented) only when a Stripe key is configured.
+    if state.config.stripe.is_some() {
+        router = router.routes(routes!(providers::stripe));
+    }
+    router
         .routes(routes!(service::health))
         .routes(routes!(crate::metrics::endpoint))
         .routes(routes!(token::grant).map(|grant| {
@@ -76,7 +81,6 @@ fn public(state: &AppState) -> OpenApiRouter<AppState> {
             ))
         }))
         .routes(routes!(files::content))
-        .routes(routes!(providers::stripe))
 }
 
 /// Every other API route. Its route layers run, outermost first: the auth layer (verifies the

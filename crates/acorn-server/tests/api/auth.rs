@@ -227,11 +227,11 @@ both_stores! {
     async fn every_protected_route_answers_401_without_a_token(app) {
         let ops = documented_operations(&app).await;
         // The document now lists every served route, the service endpoints and the signed
-        // download link too: of the API routes only these need no token (Stripe's webhooks carry
-        // their signature instead).
+        // download link too: of the API routes only those two need no token (Stripe's webhook
+        // route, public too, is served only with a Stripe key).
         let mut public: Vec<&str> = ops.iter().filter(|o| o.public && o.template.starts_with("/api/v1/")).map(|o| o.template.as_str()).collect();
         public.sort_unstable();
-        assert_eq!(public, ["/api/v1/files/{file_id}/content", "/api/v1/merchant/token/grant", "/api/v1/providers/stripe/webhook"]);
+        assert_eq!(public, ["/api/v1/files/{file_id}/content", "/api/v1/merchant/token/grant"]);
         let protected: Vec<&Operation> = ops.iter().filter(|o| !o.public).collect();
         for template in [
             "/api/v1/provider-registration/schema",

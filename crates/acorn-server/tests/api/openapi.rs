@@ -34,7 +34,6 @@ const SERVED: &[(&str, &str)] = &[
         "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
     ),
     ("post", "/api/v1/sandbox/customers/{id}/balances"),
-    ("post", "/api/v1/providers/stripe/webhook"),
     ("post", "/api/v1/merchant/webhooks"),
     ("get", "/api/v1/merchant/webhooks"),
     ("get", "/api/v1/merchant/webhooks/{id}"),
