@@ -31,6 +31,11 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Token signing secret; generated and stored in the database when absent.
     pub token_secret: Option<SecretString>,
+    /// The master key (`ACORN_MASTER_KEY`: 64 hex digits or base64 of 32 bytes).
+    pub master_key: Option<SecretString>,
+    /// A file holding the master key, created (0600) when missing. Without either, SQLite
+    /// uses `master.key` beside its database file; PostgreSQL requires one.
+    pub master_key_file: Option<PathBuf>,
     /// Longest time a request may take before it is answered 408.
     pub request_timeout: Duration,
     /// How long in-flight requests get to finish on shutdown.
@@ -137,6 +142,8 @@ impl Config {
         Config {
             database_url: default_database_url(&data_dir),
             listen: Self::DEFAULT_LISTEN,
+            master_key: None,
+            master_key_file: None,
             data_dir,
             token_ttl: Self::DEFAULT_TOKEN_TTL,
             token_secret: None,

@@ -15,6 +15,7 @@ use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{format_time, OnUnique, Store, StoreError};
+use crate::crypto::{self, DataKey};
 
 /// Every column read for a customer, in one place.
 pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
@@ -49,6 +50,44 @@ pub(crate) fn bare(id: CustomerId) -> String {
 
 pub(crate) fn mer(id: MerchantId) -> String {
     id.uuid().to_string()
+}
+
+/// The columns stored sealed with the merchant's data key (see [`crate::crypto`]).
+pub(crate) const SEALED_FIELDS: [&str; 15] = [
+    "email",
+    "document_number",
+    "dob",
+    "phone_country_code",
+    "phone_area_code",
+    "phone_number",
+    "tax_id",
+    "owner_document_number",
+    "mother_name",
+    "house_number",
+    "street_number",
+    "street_name",
+    "neighborhood",
+    "postal_code",
+    "additional_info",
+];
+
+/// Binds a normalised field value as its column type, sealed when the column is sensitive.
+fn bind_field(sql: &mut Sql, key: &DataKey, spec: &FieldSpec, value: &Value) {
+    if !SEALED_FIELDS.contains(&spec.name) || value.is_null() {
+        return bind_value(sql, spec.kind, value);
+    }
+    let plain = match value {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    sql.bind(Some(key.seal_str(&plain, spec.name)));
+}
+
+/// Opens a sealed column (legacy plaintext passes as it is).
+fn open(key: &DataKey, v: Option<String>, col: &str) -> anyhow::Result<Option<String>> {
+    v.map(|v| key.open_str(v, col))
+        .transpose()
+        .with_context(|| format!("stored {col}"))
 }
 
 /// Binds a normalised field value as its column type.
@@ -104,6 +143,32 @@ struct CustomerRow {
     version: i64,
     created_at: i64,
     updated_at: i64,
+}
+
+impl CustomerRow {
+    /// Opens the sealed columns in place.
+    fn open_sealed(&mut self, k: &DataKey) -> anyhow::Result<()> {
+        self.email = k.open_str(std::mem::take(&mut self.email), "email")?;
+        for (col, v) in [
+            ("document_number", &mut self.document_number),
+            ("dob", &mut self.dob),
+            ("phone_country_code", &mut self.phone_country_code),
+            ("phone_area_code", &mut self.phone_area_code),
+            ("phone_number", &mut self.phone_number),
+            ("tax_id", &mut self.tax_id),
+            ("owner_document_number", &mut self.owner_document_number),
+            ("mother_name", &mut self.mother_name),
+            ("house_number", &mut self.house_number),
+            ("street_number", &mut self.street_number),
+            ("street_name", &mut self.street_name),
+            ("neighborhood", &mut self.neighborhood),
+            ("postal_code", &mut self.postal_code),
+            ("additional_info", &mut self.additional_info),
+        ] {
+            *v = open(k, v.take(), col)?;
+        }
+        Ok(())
+    }
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -164,9 +229,11 @@ impl TryFrom<CustomerRow> for Customer {
     }
 }
 
-/// Decodes a customer row (without its platforms).
-pub(crate) fn customer_from_row(row: &AnyRow) -> anyhow::Result<Customer> {
-    Customer::try_from(CustomerRow::from_row(row)?)
+/// Decodes a customer row (without its platforms), opening its sealed columns with `key`.
+pub(crate) fn customer_from_row(row: &AnyRow, key: &DataKey) -> anyhow::Result<Customer> {
+    let mut r = CustomerRow::from_row(row)?;
+    r.open_sealed(key)?;
+    Customer::try_from(r)
 }
 
 /// The counter keys a customer contributes to (see `customer_counts`).
@@ -259,6 +326,7 @@ pub(crate) fn insert_customer_sql(
         .get("email")
         .and_then(Value::as_str)
         .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
+    let key = crypto::data_key(merchant)?;
 
     let mut sql = Sql::new(
         "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
@@ -271,13 +339,13 @@ pub(crate) fn insert_customer_sql(
         .push(", ")
         .bind(mer(merchant))
         .push(", ");
-    sql.bind(acorn_types::fields::email_key(email))
+    sql.bind(key.blind_index(&acorn_types::fields::email_key(email)))
         .push(", ")
         .bind(CustomerStatus::NotStarted.as_str().to_owned());
     sql.push(", 1, ").bind(created_at).push(", ").bind(now);
     for (spec, value) in patch.values() {
         sql.push(", ");
-        bind_value(&mut sql, spec.kind, value);
+        bind_field(&mut sql, &key, spec, value);
     }
     sql.push(")");
     if skip_duplicate {
@@ -298,13 +366,14 @@ pub(crate) async fn insert_customer(
     now: i64,
 ) -> Result<Customer, StoreError> {
     let (_, sql) = insert_customer_sql(merchant, CustomerId::new(), patch, now, false)?;
+    let key = crypto::data_key(merchant)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args)
         .fetch_all(conn)
         .await
         .on_unique_violation("email")?;
     rows.first()
-        .map(customer_from_row)
+        .map(|r| customer_from_row(r, &key))
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
@@ -320,16 +389,17 @@ pub(crate) async fn update_fields(
     unsync: bool,
     now: i64,
 ) -> Result<(), StoreError> {
+    let key = crypto::data_key(merchant)?;
     let mut sql = Sql::new("UPDATE customers SET version = version + 1, updated_at = ");
     sql.bind(now);
     for (spec, value) in changed {
         sql.push(", ").push(spec.name).push(" = ");
-        bind_value(&mut sql, spec.kind, value);
+        bind_field(&mut sql, &key, spec, value);
         if spec.name == "email" {
             sql.push(", email_key = ")
-                .bind(acorn_types::fields::email_key(
+                .bind(key.blind_index(&acorn_types::fields::email_key(
                     value.as_str().unwrap_or_default(),
-                ));
+                )));
         }
     }
     if unsync {
@@ -362,7 +432,12 @@ pub(crate) async fn insert_new_customer(
     let (id, sql) = insert_customer_sql(merchant, id, patch, now, true)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
-    let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
+    let key = crypto::data_key(merchant)?;
+    let Some(customer) = rows
+        .first()
+        .map(|r| customer_from_row(r, &key))
+        .transpose()?
+    else {
         return Ok(None);
     };
     count_delta(counts, None, Some(&customer));
@@ -393,7 +468,12 @@ impl Store {
             .bind(bare(id))
             .fetch_optional(&mut *conn)
             .await?;
-        let Some(mut customer) = row.as_ref().map(customer_from_row).transpose()? else {
+        let key = crypto::data_key(merchant)?;
+        let Some(mut customer) = row
+            .as_ref()
+            .map(|r| customer_from_row(r, &key))
+            .transpose()?
+        else {
             return Ok(None);
         };
         attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;

@@ -14,6 +14,7 @@ pub mod events;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;
+mod keys;
 mod ledger;
 mod merchants;
 mod migrate;
@@ -111,6 +112,8 @@ pub struct Store {
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
     /// SQLite: writes concurrent customer creates in shared transactions (group commit).
     combiner: Option<combine::Combiner>,
+    /// The master key, once [`Store::unlock`] checked it.
+    master: std::sync::Arc<std::sync::RwLock<Option<crate::crypto::MasterKey>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -165,6 +168,7 @@ impl Store {
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
             combiner: None,
+            master: Default::default(),
         })
     }
 
@@ -213,6 +217,7 @@ impl Store {
             job_notify: Default::default(),
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
+            master: Default::default(),
         })
     }
 

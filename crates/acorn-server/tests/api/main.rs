@@ -7,6 +7,7 @@ mod fake_stripe;
 mod helpers;
 mod pg;
 
+mod at_rest;
 mod auth;
 mod customers_batch;
 mod customers_create;

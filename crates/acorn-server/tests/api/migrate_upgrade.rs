@@ -119,9 +119,13 @@ fn copy_fixture() -> (tempfile::TempDir, String) {
 /// the URL picks the engine).
 async fn start_on(url: &str) -> TestApp {
     let url = url.to_owned();
-    spawn_app_with(Backend::Sqlite, |c| c.database_url = url)
-        .await
-        .unwrap()
+    spawn_app_with(Backend::Sqlite, |c| {
+        c.database_url = url;
+        // Each start has a fresh data directory: the same key every time.
+        c.master_key = Some("ab".repeat(32).into());
+    })
+    .await
+    .unwrap()
 }
 
 async fn stop(app: TestApp) {

@@ -138,6 +138,11 @@ pub struct ServeArgs {
     /// `<data-dir>/files`.
     #[arg(long, env = "ACORN_FILE_STORE")]
     file_store: Option<String>,
+    /// File holding the master key that protects personal data at rest (created, mode 0600,
+    /// when missing). `ACORN_MASTER_KEY` overrides it; SQLite defaults to `master.key`
+    /// beside its database; PostgreSQL requires one of the two.
+    #[arg(long, env = "ACORN_MASTER_KEY_FILE")]
+    master_key_file: Option<std::path::PathBuf>,
     /// Lifetime of signed file download links, in seconds.
     #[arg(
         long,
@@ -240,6 +245,10 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
     config.public_url = args.public_url;
     config.token_secret = token_secret();
+    config.master_key = std::env::var("ACORN_MASTER_KEY")
+        .ok()
+        .map(SecretString::from);
+    config.master_key_file = args.master_key_file;
     config.sandbox = args.sandbox;
     config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
     anyhow::ensure!(
