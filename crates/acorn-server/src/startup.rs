@@ -41,6 +41,20 @@ fn master_key(config: &Config) -> anyhow::Result<crate::crypto::MasterKey> {
     crate::crypto::MasterKey::from_file(&file)
 }
 
+/// Seals, in the background, customer rows written before encryption existed (they are read
+/// as plaintext until then).
+fn seal_legacy_rows(store: Store) {
+    tokio::spawn(async move {
+        match store.seal_legacy().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "sealed customer rows written before encryption"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sealing legacy customer rows failed; retried on the next start")
+            }
+        }
+    });
+}
+
 /// A built server, bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -59,6 +73,7 @@ impl Application {
         let master = master_key(&config)?;
         let store = Store::open(&config.database_url).await?;
         store.unlock(master).await?;
+        seal_legacy_rows(store.clone());
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
         let files = Files::load(&config, &store).await?;
         let listener = TcpListener::bind(config.listen)

@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
+use super::sealing::{bind_field, open};
 use super::sql::Sql;
 use super::{format_time, OnUnique, Store, StoreError};
 use crate::crypto::{self, DataKey};
@@ -52,46 +53,8 @@ pub(crate) fn mer(id: MerchantId) -> String {
     id.uuid().to_string()
 }
 
-/// The columns stored sealed with the merchant's data key (see [`crate::crypto`]).
-pub(crate) const SEALED_FIELDS: [&str; 15] = [
-    "email",
-    "document_number",
-    "dob",
-    "phone_country_code",
-    "phone_area_code",
-    "phone_number",
-    "tax_id",
-    "owner_document_number",
-    "mother_name",
-    "house_number",
-    "street_number",
-    "street_name",
-    "neighborhood",
-    "postal_code",
-    "additional_info",
-];
-
-/// Binds a normalised field value as its column type, sealed when the column is sensitive.
-fn bind_field(sql: &mut Sql, key: &DataKey, spec: &FieldSpec, value: &Value) {
-    if !SEALED_FIELDS.contains(&spec.name) || value.is_null() {
-        return bind_value(sql, spec.kind, value);
-    }
-    let plain = match value {
-        Value::String(s) => s.clone(),
-        v => v.to_string(),
-    };
-    sql.bind(Some(key.seal_str(&plain, spec.name)));
-}
-
-/// Opens a sealed column (legacy plaintext passes as it is).
-fn open(key: &DataKey, v: Option<String>, col: &str) -> anyhow::Result<Option<String>> {
-    v.map(|v| key.open_str(v, col))
-        .transpose()
-        .with_context(|| format!("stored {col}"))
-}
-
 /// Binds a normalised field value as its column type.
-fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
+pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
     match (kind, value) {
         (_, Value::Null) if kind == FieldKind::Number => sql.bind(Option::<f64>::None),
         (_, Value::Null) => sql.bind(Option::<String>::None),

@@ -20,6 +20,7 @@ mod merchants;
 mod migrate;
 pub mod notifications;
 pub mod registrations;
+mod sealing;
 mod sql;
 pub mod sync;
 pub mod webhooks;
