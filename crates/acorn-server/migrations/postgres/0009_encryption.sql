@@ -8,3 +8,11 @@ CREATE TABLE merchant_keys (
     wrapped_key TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- Erasure (DELETE /api/v1/customers/{id}): the row stays, redacted, so registrations and the
+-- ledger keep their customer; reads treat a row with deleted_at as gone.
+ALTER TABLE customers ADD COLUMN deleted_at BIGINT;
+-- Lists and their counts walk the live rows only: the newest-first index leads with
+-- (merchant_id, deleted_at) so `deleted_at IS NULL` stays an index search.
+DROP INDEX customers_merchant_id;
+CREATE INDEX customers_merchant_id ON customers (merchant_id, deleted_at, id);

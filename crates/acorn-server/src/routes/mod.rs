@@ -114,7 +114,9 @@ fn protected(state: &AppState) -> Router<AppState> {
         .route("/api/v1/customers/batch", post(customers::create_batch))
         .route(
             "/api/v1/customers/{id}",
-            get(customers::get).put(customers::update),
+            get(customers::get)
+                .put(customers::update)
+                .delete(customers::erase),
         )
         .route(
             "/api/v1/customers/{id}/platforms",

@@ -78,6 +78,7 @@ fn blind(q: &ListQuery, key: &crate::crypto::DataKey) -> ListQuery {
 impl Store {
     fn push_filters(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {
         sql.push(" WHERE merchant_id = ").bind(mer(merchant));
+        sql.push(" AND deleted_at IS NULL");
         for (col, values) in [
             ("email_key", &q.emails),
             ("country_code", &q.countries),

@@ -423,7 +423,7 @@ impl Store {
         suffix: &str,
     ) -> Result<Option<Customer>, StoreError> {
         let text = format!(
-            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2{suffix}",
+            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
             *COLUMNS
         );
         let row = sqlx::query(&text)
@@ -472,12 +472,13 @@ impl Store {
         merchant: MerchantId,
         id: CustomerId,
     ) -> Result<bool, StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2")
-                .bind(mer(merchant))
-                .bind(bare(id))
-                .fetch_optional(&self.read)
-                .await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(mer(merchant))
+        .bind(bare(id))
+        .fetch_optional(&self.read)
+        .await?;
         Ok(found.is_some())
     }
 }

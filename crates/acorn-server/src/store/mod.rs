@@ -10,6 +10,7 @@ pub mod batch;
 mod combine;
 mod customer_list;
 pub mod customers;
+pub mod erasure;
 pub mod events;
 pub mod files;
 pub mod idempotency;

@@ -13,6 +13,7 @@ mod customers_batch;
 mod customers_create;
 mod customers_list;
 mod customers_update;
+mod erasure;
 mod errors;
 mod files;
 mod idempotency;
