@@ -234,6 +234,19 @@ pub fn data_key(merchant: MerchantId) -> anyhow::Result<Arc<DataKey>> {
         .ok_or_else(|| anyhow::anyhow!("the data key of merchant {merchant} is not loaded"))
 }
 
+/// Seals `text` with the merchant's data key (a stored answer, a provider payload).
+pub fn seal_for(merchant: MerchantId, text: &str, aad: &str) -> anyhow::Result<String> {
+    Ok(data_key(merchant)?.seal_str(text, aad))
+}
+
+/// Opens what [`seal_for`] sealed (legacy plaintext passes as it is).
+pub fn open_for(merchant: MerchantId, text: String, aad: &str) -> anyhow::Result<String> {
+    if !text.starts_with(SEALED) {
+        return Ok(text);
+    }
+    data_key(merchant)?.open_str(text, aad)
+}
+
 /// Whether this process has the merchant's data key.
 pub(crate) fn has_data_key(merchant: MerchantId) -> bool {
     DATA_KEYS.read().is_ok_and(|m| m.contains_key(&merchant))

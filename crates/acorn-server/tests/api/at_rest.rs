@@ -1,5 +1,6 @@
 //! Personal data at rest: sealed fields, the email blind index, the master key (issue 17).
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::both_stores;
@@ -52,6 +53,27 @@ both_stores! {
         let r = app.update_customer(&id, &json!({"tax_id": "TAXID-7711", "street_name": "Rua Escondida"})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_no_plaintext(&app.database_bytes(&["customers"]), "the customers table");
+    }
+
+    async fn nothing_at_rest_holds_plaintext(app) {
+        // A keyed create (its stored answer), a keyed batch, an update (events), a sync.
+        let token = app.merchant.token.clone();
+        let key = [("idempotency-key", "at-rest-1")];
+        let first = app.send(Method::POST, "/api/v1/customers", Some(&sensitive_customer()), Some(&token), &key).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        let again = app.send(Method::POST, "/api/v1/customers", Some(&sensitive_customer()), Some(&token), &key).await;
+        assert_eq!(again.body, first.body, "the sealed answer replays as it was");
+        let mut other = sensitive_customer();
+        other["email"] = json!("batch.Secret.Person@Example.com");
+        let batch = json!({"items": [{"idempotency_key": "row-1", "customer": other}]});
+        let r = app.send(Method::POST, "/api/v1/customers/batch", Some(&batch), Some(&token), &[]).await;
+        assert!(r.status < 300, "{}", r.body);
+        let r2 = app.send(Method::POST, "/api/v1/customers/batch", Some(&batch), Some(&token), &[]).await;
+        assert_eq!(r2.status, r.status, "{}", r2.body);
+        let id = first.data()["id"].as_str().unwrap().to_owned();
+        let r = app.update_customer(&id, &json!({"phone_number": "5559876", "mother_name": "Mariazinha Sigilosa 2"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_no_plaintext(&app.database_bytes(&[]), "the database");
     }
 
     async fn lists_by_email_and_duplicates_still_work(app) {
