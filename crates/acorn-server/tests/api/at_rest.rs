@@ -55,6 +55,22 @@ both_stores! {
         assert_no_plaintext(&app.database_bytes(&["customers"]), "the customers table");
     }
 
+    async fn files_are_sealed_in_the_file_store(app) {
+        let id = app.customer(sensitive_customer()).await;
+        let scan: &[u8] = b"%PDF-1.7\npassport of Mariazinha Sigilosa 98765432100";
+        let r = app.upload(&id, "passport", &[("scan.pdf", scan)]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let objects = app.stored_objects();
+        assert_eq!(objects.len(), 1);
+        let stored = std::fs::read(app.config.data_dir.join("files").join(&objects[0])).unwrap();
+        assert_no_plaintext(&stored, "the stored object");
+        assert!(!stored.windows(8).any(|w| w == b"%PDF-1.7"), "the object is sealed");
+        let got = app.download(r.data()[0]["url"].as_str().unwrap()).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.bytes, scan);
+        assert_eq!(got.header("content-length"), Some(scan.len().to_string().as_str()));
+    }
+
     async fn nothing_at_rest_holds_plaintext(app) {
         // A keyed create (its stored answer), a keyed batch, an update (events), a sync.
         let token = app.merchant.token.clone();
