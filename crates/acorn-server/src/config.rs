@@ -62,6 +62,8 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// How often expired idempotency keys are purged.
     pub purge_interval: Duration,
+    /// Events and webhook notifications older than this are purged in the background.
+    pub event_retention: Duration,
     /// Where file bytes are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; `None` means the
     /// `files` directory inside the data dir.
     pub file_store: Option<String>,
@@ -118,6 +120,8 @@ impl Config {
     pub const GRANT_BURST_FACTOR: f64 = 3.0;
     /// The default time a finished idempotency key is replayed.
     pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+    /// Default `--event-retention-days`.
+    pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 30;
     /// The default lifetime of signed download links.
     pub const DEFAULT_FILE_LINK_TTL: Duration = Duration::from_secs(15 * 60);
     /// The default waits between webhook delivery attempts: 30 s, 5 min, 30 min, 2 h, 8 h, 24 h.
@@ -163,6 +167,7 @@ impl Config {
             grant_rate_limit: Some(Self::grant_limit(Self::DEFAULT_GRANT_RATE_LIMIT)),
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             purge_interval: Duration::from_secs(600),
+            event_retention: Duration::from_secs(Self::DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600),
             file_store: None,
             file_link_ttl: Self::DEFAULT_FILE_LINK_TTL,
             public_url: None,

@@ -183,6 +183,23 @@ impl super::Store {
         Ok((out, has_more))
     }
 
+    /// Deletes the events (and their webhook notifications) created before `before`; returns
+    /// how many rows went.
+    pub async fn purge_events(&self, before: i64) -> Result<u64, super::StoreError> {
+        let mut n = 0;
+        for text in [
+            "DELETE FROM webhook_notifications WHERE created_at < $1",
+            "DELETE FROM events WHERE created_at < $1",
+        ] {
+            n += sqlx::query(text)
+                .bind(before)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
+    }
+
     /// Whether the merchant has this event (cursor validation).
     pub async fn event_exists(
         &self,

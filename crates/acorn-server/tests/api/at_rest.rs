@@ -173,3 +173,33 @@ async fn the_key_file_is_created_beside_the_database_owner_only() {
     }
     let _ = meta;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_past_their_retention_are_purged() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_with(backend, |c| {
+            c.event_retention = std::time::Duration::from_millis(200);
+            c.purge_interval = std::time::Duration::from_millis(50);
+        })
+        .await
+        else {
+            continue;
+        };
+        app.customer(json!({"email": "kept@example.com"})).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let r = app.events("limit=100").await;
+            if r.data()["event_list"].as_array().is_some_and(Vec::is_empty) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "events never purged: {}",
+                r.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // The customer stays.
+        assert_eq!(app.list_customers("").await.data()["count"], 1);
+    }
+}

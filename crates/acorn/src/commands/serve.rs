@@ -134,6 +134,9 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_IDEMPOTENCY_RETENTION.as_secs_f64() / 3600.0
     )]
     idempotency_retention_hours: f64,
+    /// Days events and webhook notifications are kept before the background purge deletes them.
+    #[arg(long, env = "ACORN_EVENT_RETENTION_DAYS", default_value_t = Config::DEFAULT_EVENT_RETENTION_DAYS)]
+    event_retention_days: u64,
     /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
     /// `<data-dir>/files`.
     #[arg(long, env = "ACORN_FILE_STORE")]
@@ -249,6 +252,7 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
         .ok()
         .map(SecretString::from);
     config.master_key_file = args.master_key_file;
+    config.event_retention = Duration::from_secs(args.event_retention_days.saturating_mul(86_400));
     config.sandbox = args.sandbox;
     config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
     anyhow::ensure!(
