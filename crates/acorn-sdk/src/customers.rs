@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use acorn_types::{
     ApiResponse, BalanceFilter, Balances, Customer, CustomerBatchItem, CustomerBatchRequest,
-    CustomerBatchResponse, CustomerFile, CustomerList, CustomerRequest, FileType, IdempotencyKey,
-    ListParams, PlatformRequest, Registration, SyncRequest, BATCH_MAX_ITEMS,
+    CustomerBatchResponse, CustomerDeleted, CustomerFile, CustomerList, CustomerRequest, FileType,
+    IdempotencyKey, ListParams, PlatformRequest, Registration, SyncRequest, BATCH_MAX_ITEMS,
 };
 use futures::Stream;
 use reqwest::Method;
@@ -216,6 +216,13 @@ impl CustomerService {
     /// ```
     pub async fn get(&self, id: &str) -> Result<ApiResponse<Customer>, OakError> {
         let call = Call::new(Method::GET, customer_path(id, "")?);
+        self.inner.call(call).await
+    }
+
+    /// Erases a customer (`DELETE /api/v1/customers/{id}`): personal data and files are gone,
+    /// registrations and ledger stay. Repeatable.
+    pub async fn delete(&self, id: &str) -> Result<ApiResponse<CustomerDeleted>, OakError> {
+        let call = Call::new(Method::DELETE, customer_path(id, "")?);
         self.inner.call(call).await
     }
 

@@ -31,6 +31,11 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Token signing secret; generated and stored in the database when absent.
     pub token_secret: Option<SecretString>,
+    /// The master key (`ACORN_MASTER_KEY`: 64 hex digits or base64 of 32 bytes).
+    pub master_key: Option<SecretString>,
+    /// A file holding the master key, created (0600) when missing. Without either, SQLite
+    /// uses `master.key` beside its database file; PostgreSQL requires one.
+    pub master_key_file: Option<PathBuf>,
     /// Longest time a request may take before it is answered 408.
     pub request_timeout: Duration,
     /// This process's name in `Idempotency-Key` claims: a restarted instance releases the claims
@@ -66,6 +71,8 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// How often expired idempotency keys are purged.
     pub purge_interval: Duration,
+    /// Events and webhook notifications older than this are purged in the background.
+    pub event_retention: Duration,
     /// Where file bytes are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; `None` means the
     /// `files` directory inside the data dir.
     pub file_store: Option<String>,
@@ -124,6 +131,8 @@ impl Config {
     pub const GRANT_BURST_FACTOR: f64 = 3.0;
     /// The default time a finished idempotency key is replayed.
     pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+    /// Default `--event-retention-days`.
+    pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 30;
     /// The default lifetime of signed download links.
     pub const DEFAULT_FILE_LINK_TTL: Duration = Duration::from_secs(15 * 60);
     /// The default waits between webhook delivery attempts: 30 s, 5 min, 30 min, 2 h, 8 h, 24 h.
@@ -148,6 +157,8 @@ impl Config {
         Config {
             database_url: default_database_url(&data_dir),
             listen: Self::DEFAULT_LISTEN,
+            master_key: None,
+            master_key_file: None,
             data_dir,
             token_ttl: Self::DEFAULT_TOKEN_TTL,
             token_secret: None,
@@ -170,6 +181,7 @@ impl Config {
             redis_key_prefix: Self::DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             purge_interval: Duration::from_secs(600),
+            event_retention: Duration::from_secs(Self::DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600),
             file_store: None,
             file_link_ttl: Self::DEFAULT_FILE_LINK_TTL,
             public_url: None,

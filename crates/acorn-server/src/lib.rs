@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod dashboard;
 pub mod error;
 pub mod extract;

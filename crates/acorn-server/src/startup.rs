@@ -17,6 +17,44 @@ use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
 
+/// The master key: `config.master_key`, else the key file (given, or `master.key` beside a
+/// SQLite database, created on first start); PostgreSQL requires one of the two.
+fn master_key(config: &Config) -> anyhow::Result<crate::crypto::MasterKey> {
+    use secrecy::ExposeSecret;
+    if let Some(k) = &config.master_key {
+        return crate::crypto::MasterKey::parse(k.expose_secret()).context("ACORN_MASTER_KEY");
+    }
+    let file = match (
+        &config.master_key_file,
+        config.database_url.strip_prefix("sqlite:"),
+    ) {
+        (Some(f), _) => f.clone(),
+        (None, Some(rest)) => {
+            let path = rest.trim_start_matches("//");
+            let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+            path.parent().unwrap_or(&config.data_dir).join("master.key")
+        }
+        (None, None) => anyhow::bail!(
+            "PostgreSQL needs a master key: set ACORN_MASTER_KEY or --master-key-file"
+        ),
+    };
+    crate::crypto::MasterKey::from_file(&file)
+}
+
+/// Seals, in the background, customer rows written before encryption existed (they are read
+/// as plaintext until then).
+fn seal_legacy_rows(store: Store) {
+    tokio::spawn(async move {
+        match store.seal_legacy().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "sealed customer rows written before encryption"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sealing legacy customer rows failed; retried on the next start")
+            }
+        }
+    });
+}
+
 /// A built server, bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -34,6 +72,7 @@ impl Application {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
+        let master = master_key(&config)?;
         let store = Store::open(&config.database_url).await?;
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;
@@ -44,6 +83,8 @@ impl Application {
                 "released the idempotency keys this instance left in flight"
             );
         }
+        store.unlock(master).await?;
+        seal_legacy_rows(store.clone());
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
         let files = Files::load(&config, &store).await?;
         let listener = TcpListener::bind(config.listen)

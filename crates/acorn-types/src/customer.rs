@@ -459,3 +459,12 @@ mod tests {
         }
     }
 }
+
+/// `data` of `DELETE /api/v1/customers/{id}` (erasure).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerDeleted {
+    /// `cus_…`.
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+}

@@ -69,6 +69,8 @@ pub enum EventKind {
     CustomerVerified,
     /// `customer.rejected`.
     CustomerRejected,
+    /// `customer.deleted`: the customer was erased on request.
+    CustomerDeleted,
     /// `customer.sync.started`.
     SyncStarted,
     /// `customer.sync.succeeded`.
@@ -88,6 +90,7 @@ impl EventKind {
         EventKind::CustomerActionRequired,
         EventKind::CustomerVerified,
         EventKind::CustomerRejected,
+        EventKind::CustomerDeleted,
         EventKind::SyncStarted,
         EventKind::SyncSucceeded,
         EventKind::SyncFailed,
@@ -111,6 +114,7 @@ impl EventKind {
             Self::CustomerActionRequired => "customer.action_required",
             Self::CustomerVerified => "customer.verified",
             Self::CustomerRejected => "customer.rejected",
+            Self::CustomerDeleted => "customer.deleted",
             Self::SyncStarted => "customer.sync.started",
             Self::SyncSucceeded => "customer.sync.succeeded",
             Self::SyncFailed => "customer.sync.failed",
@@ -298,7 +302,7 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_and_is_categorised() {
-        assert_eq!(EventKind::all().count(), 9 + RegistrationStatus::ALL.len());
+        assert_eq!(EventKind::all().count(), 10 + RegistrationStatus::ALL.len());
         for k in EventKind::all() {
             assert_eq!(EventKind::parse(k.as_str()), Ok(k));
             let v = serde_json::to_value(k).expect("json");
@@ -318,7 +322,7 @@ mod tests {
         for bad in [
             "Customer.Created",
             "provider_registration.APPROVED",
-            "customer.deleted",
+            "customer.removed",
             "",
         ] {
             assert!(EventKind::parse(bad).is_err(), "{bad}");

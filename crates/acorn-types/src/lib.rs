@@ -30,7 +30,7 @@ pub use batch::{
     CustomerBatchBody, CustomerBatchBodyItem, CustomerBatchItem, CustomerBatchRequest,
     CustomerBatchResponse, CustomerBatchResult, BATCH_MAX_ITEMS,
 };
-pub use customer::{Customer, CustomerList, CustomerPatch, Platform, WriteMode};
+pub use customer::{Customer, CustomerDeleted, CustomerList, CustomerPatch, Platform, WriteMode};
 pub use enums::{
     CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
     SyncAttemptStatus, SyncField, TargetRole, UnknownValue,

@@ -77,9 +77,15 @@ impl Files {
                 (row, f.bytes)
             })
             .unzip();
-        let puts = rows
+        let sealed = rows
             .iter()
             .zip(contents)
+            .map(|(row, bytes)| store::seal(merchant, row.id, &bytes))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(ApiError::internal)?;
+        let puts = rows
+            .iter()
+            .zip(sealed)
             .map(|(row, bytes)| self.store.put(merchant, row.id, bytes));
         let results = join_all(puts).await;
         let written: Vec<FileId> = rows

@@ -40,6 +40,18 @@ pub struct ObjectBody {
     pub stream: BoxStream<'static, Result<Bytes, object_store::Error>>,
 }
 
+/// How a sealed object starts.
+const MAGIC: &[u8] = b"acorn-enc1\n";
+
+/// A file's bytes sealed with the merchant's data key (after the content was sniffed):
+/// `MAGIC`, then nonce, ciphertext and tag.
+pub fn seal(merchant: MerchantId, id: FileId, bytes: &[u8]) -> anyhow::Result<Bytes> {
+    let key = crate::crypto::data_key(merchant)?;
+    let mut sealed = MAGIC.to_vec();
+    sealed.extend(key.seal_bytes(bytes, &id.to_string()));
+    Ok(Bytes::from(sealed))
+}
+
 /// `file://<data_dir>/files`, the default store.
 pub fn default_file_store_url(data_dir: &FsPath) -> anyhow::Result<String> {
     let dir = std::path::absolute(data_dir.join("files")).context("resolving the data dir")?;
@@ -119,7 +131,7 @@ impl FileStore {
         Some((MerchantId::from_uuid(merchant), FileId::from_uuid(file)))
     }
 
-    /// Stores a file's bytes.
+    /// Stores an object's bytes as given ([`seal`] them first).
     pub async fn put(&self, merchant: MerchantId, id: FileId, bytes: Bytes) -> anyhow::Result<()> {
         self.objects
             .put(&self.key(merchant, id), PutPayload::from(bytes))
@@ -128,16 +140,25 @@ impl FileStore {
         Ok(())
     }
 
-    /// Streams a file's bytes.
+    /// A file's bytes, opened (files are at most a few MiB: read whole, then opened). Objects
+    /// stored before encryption (no `MAGIC`) are served as they are.
     pub async fn get(&self, merchant: MerchantId, id: FileId) -> anyhow::Result<ObjectBody> {
         let got = self
             .objects
             .get(&self.key(merchant, id))
             .await
             .context("reading from the file store")?;
+        let stored = got.bytes().await.context("reading from the file store")?;
+        let plain = match stored.strip_prefix(MAGIC) {
+            Some(sealed) => {
+                let key = crate::crypto::data_key(merchant)?;
+                Bytes::from(key.open_bytes(sealed, &id.to_string())?)
+            }
+            None => stored,
+        };
         Ok(ObjectBody {
-            size: got.meta.size,
-            stream: got.into_stream(),
+            size: plain.len() as u64,
+            stream: futures::stream::once(async move { Ok(plain) }).boxed(),
         })
     }
 

@@ -20,6 +20,16 @@ const LEASE: Duration = Duration::from_secs(60);
 /// Jobs claimed per round.
 const BATCH: i64 = 32;
 
+/// Deletes events and notifications older than the retention.
+async fn purge_events(state: &AppState) {
+    let retention = crate::store::duration_micros(state.config.event_retention);
+    match state.store.purge_events(now_micros() - retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "purged events past their retention"),
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "purging old events failed"),
+    }
+}
+
 /// Runs until `stop` turns true.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     tracing::info!("background worker started");
@@ -37,6 +47,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     tracing::warn!(error = format!("{e:#}"), "purging idempotency keys failed")
                 }
             }
+            purge_events(&state).await;
         }
         let claimed = run_due(&state).await;
         if claimed > 0 {

@@ -64,4 +64,5 @@ components!(
     NotificationEnvelope,
     StripeEvent,
     StripeWebhookEnvelope,
+    CustomerDeletedEnvelope,
 );

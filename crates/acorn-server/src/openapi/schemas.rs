@@ -232,6 +232,8 @@ fn webhook_schemas() -> Value {
         "NotificationEnvelope": envelope(notification),
         "StripeEvent": {"type": "object", "description": "A Stripe event object, exactly as Stripe sent it"},
         "StripeWebhookEnvelope": envelope(json!({"type": "object"})),
+        "CustomerDeletedEnvelope": envelope(json!({"type": "object", "required": ["id", "deleted"],
+            "properties": {"id": {"type": "string"}, "deleted": {"const": true}}})),
     })
 }
 

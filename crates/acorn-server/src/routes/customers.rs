@@ -2,8 +2,8 @@
 
 use acorn_types::batch::CustomerBatchBody;
 use acorn_types::{
-    ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerList, CustomerPatch,
-    FailureReason, ReasonCode, WriteMode,
+    ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerDeleted,
+    CustomerList, CustomerPatch, FailureReason, ReasonCode, WriteMode,
 };
 use anyhow::Context;
 use axum::extract::{RawQuery, State};
@@ -71,6 +71,29 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let customer = customers::get(&state.store, merchant, id).await?;
     Ok(customer_response("Customer fetched", customer))
+}
+
+/// `DELETE /api/v1/customers/{id}`: erases the customer; `{id, deleted: true}`, also when it
+/// was erased before.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{id}",
+    operation_id = "customers.delete",
+    tag = "customers",
+    summary = "Erase a customer: personal data and files gone, email released, registrations kept",
+    responses((status = 200, description = "Erased (also when it was erased before)", body = crate::openapi::markers::CustomerDeletedEnvelope))
+)]
+pub async fn erase(
+    State(state): State<AppState>,
+    AuthMerchant(merchant): AuthMerchant,
+    CustomerPath(id): CustomerPath,
+) -> Result<Response, ApiError> {
+    customers::erase(&state.store, &state.files, &state.providers, merchant, id).await?;
+    let body = CustomerDeleted {
+        id: id.to_string(),
+        deleted: true,
+    };
+    Ok(Json(ApiResponse::new("Customer deleted", body)).into_response())
 }
 
 /// Parses `If-Match: 3`, `"3"` or `W/"3"`.

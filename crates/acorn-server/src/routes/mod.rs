@@ -97,7 +97,7 @@ fn protected(state: &AppState) -> OpenApiRouter<AppState> {
     router
         .routes(routes!(customers::create, customers::list))
         .routes(routes!(customers::create_batch))
-        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(customers::get, customers::update, customers::erase))
         .routes(routes!(registrations::populate))
         .routes(routes!(registrations::schema))
         .routes(routes!(registrations::status))

@@ -1,11 +1,13 @@
 //! Customers (contract §4.1–4.4): create with its event and counters, update by patch with
 //! `If-Match`, read, and list with exact counts.
 
-use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId, ReasonCode};
+use acorn_types::{EventKind, Provider};
 use anyhow::Context;
 
 use crate::error::ApiError;
+use crate::files::Files;
+use crate::providers::Providers;
 use crate::store::customers::{adjust_counts, insert_customer, update_fields};
 use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
@@ -117,4 +119,27 @@ pub async fn list(
         }
     }
     Ok(store.list_customers(merchant, q).await?)
+}
+
+/// Erases a customer on request (repeatable): the store redacts it in one transaction, then
+/// its file objects are deleted and the providers that hold it are told (Stripe: the
+/// customer is deleted there). A provider that cannot be reached is logged, not retried.
+pub async fn erase(
+    store: &Store,
+    files: &Files,
+    providers: &Providers,
+    merchant: MerchantId,
+    id: CustomerId,
+) -> Result<(), StoreError> {
+    let erased = store.erase_customer(merchant, id, now_micros()).await?;
+    files.remove(merchant, &erased.files).await;
+    for (provider, customer) in &erased.provider_customers {
+        let stripe = providers.stripe().filter(|_| *provider == Provider::Stripe);
+        if let Some(stripe) = stripe.filter(|_| customer.starts_with("cus_")) {
+            if let Err(e) = stripe.delete_customer(customer).await {
+                tracing::warn!(customer_id = %id, error = %e.message, "could not delete the customer at stripe");
+            }
+        }
+    }
+    Ok(())
 }

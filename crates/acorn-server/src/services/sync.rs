@@ -267,7 +267,7 @@ async fn finish_try(
     now: i64,
 ) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    end_attempt(&mut tx, t.attempt, &end, now).await?;
+    end_attempt(&mut tx, t.merchant, t.attempt, &end, now).await?;
     finish(&mut tx, &job.id).await?;
     let mut data = json!({"id": t.customer.to_string(), "provider": t.provider,
         "fields": t.fields, "attempt_id": t.attempt.to_string()});

@@ -54,7 +54,7 @@ pub(crate) async fn claim_keys(
     times: KeyTimes,
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let mut sql = key_rows(merchant, route, claims, times, now);
+    let mut sql = key_rows(merchant, route, claims, times, now)?;
     sql.push(" ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key");
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(conn).await?;
@@ -79,7 +79,13 @@ pub(crate) async fn read_keys(
         .bind_list(keys);
     sql.push(suffix);
     let (text, args) = sql.into_parts()?;
-    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
+    let mut rows: Vec<KeyRow> = sqlx::query_as_with(&text, args).fetch_all(conn).await?;
+    for row in &mut rows {
+        if let Some(body) = row.response_body.take() {
+            row.response_body = Some(crate::crypto::open_for(merchant, body, "response_body")?);
+        }
+    }
+    Ok(rows)
 }
 
 /// Stores the answers of finished keys (taking over rows that were expired or abandoned).
@@ -94,7 +100,7 @@ pub(crate) async fn complete_keys(
     if done.is_empty() {
         return Ok(());
     }
-    let mut sql = key_rows(merchant, route, done, times, now);
+    let mut sql = key_rows(merchant, route, done, times, now)?;
     sql.push(
         " ON CONFLICT (merchant_id, key) DO UPDATE SET method = excluded.method, \
          route = excluded.route, fingerprint = excluded.fingerprint, status = excluded.status, \
@@ -115,7 +121,7 @@ fn key_rows(
     rows: Vec<KeyWrite>,
     times: KeyTimes,
     now: i64,
-) -> Sql {
+) -> Result<Sql, StoreError> {
     let mut sql = Sql::new(
         "INSERT INTO idempotency_keys (merchant_id, key, method, route, fingerprint, status, \
          response_status, response_body, locked_until, created_at, expires_at) VALUES ",
@@ -136,12 +142,12 @@ fn key_rows(
                 .push("'completed', ")
                 .bind(i64::from(status))
                 .push(", ")
-                .bind(body),
+                .bind(crate::crypto::seal_for(merchant, &body, "response_body")?),
         };
         sql.push(", ").bind(now + times.lease).push(", ").bind(now);
         sql.push(", ").bind(now + times.retention).push(")");
     }
-    sql
+    Ok(sql)
 }
 
 /// Whether `e` is PostgreSQL's deadlock (40P01) or serialization (40001) failure: the

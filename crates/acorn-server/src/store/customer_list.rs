@@ -66,9 +66,19 @@ pub struct ListPage {
     pub has_more: bool,
 }
 
+/// The query with its emails as the blind index stores them. The lowercased emails stay too,
+/// so rows written before encryption (whose key is the lowercased email) are still found.
+fn blind(q: &ListQuery, key: &crate::crypto::DataKey) -> ListQuery {
+    let mut q = q.clone();
+    let hashed: Vec<String> = q.emails.iter().map(|e| key.blind_index(e)).collect();
+    q.emails.extend(hashed);
+    q
+}
+
 impl Store {
     fn push_filters(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {
         sql.push(" WHERE merchant_id = ").bind(mer(merchant));
+        sql.push(" AND deleted_at IS NULL");
         for (col, values) in [
             ("email_key", &q.emails),
             ("country_code", &q.countries),
@@ -159,6 +169,8 @@ impl Store {
         merchant: MerchantId,
         q: &ListQuery,
     ) -> Result<ListPage, StoreError> {
+        let key = crate::crypto::data_key(merchant)?;
+        let q = &blind(q, &key);
         let (text, args) = Self::count_sql(merchant, q).into_parts()?;
         let count: i64 = sqlx::query_scalar_with(&text, args)
             .fetch_one(&self.read)
@@ -168,7 +180,7 @@ impl Store {
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
         let mut customers = rows
             .iter()
-            .map(customer_from_row)
+            .map(|r| customer_from_row(r, &key))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let has_more = customers.len() as i64 > q.limit;
         customers.truncate(usize::try_from(q.limit).unwrap_or(0));

@@ -13,8 +13,10 @@ use sqlx::{AnyConnection, FromRow};
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
+use super::sealing::{bind_field, open};
 use super::sql::Sql;
 use super::{format_time, OnUnique, Store, StoreError};
+use crate::crypto::{self, DataKey};
 
 /// Every column read for a customer, in one place.
 pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
@@ -52,7 +54,7 @@ pub(crate) fn mer(id: MerchantId) -> String {
 }
 
 /// Binds a normalised field value as its column type.
-fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
+pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
     match (kind, value) {
         (_, Value::Null) if kind == FieldKind::Number => sql.bind(Option::<f64>::None),
         (_, Value::Null) => sql.bind(Option::<String>::None),
@@ -104,6 +106,32 @@ struct CustomerRow {
     version: i64,
     created_at: i64,
     updated_at: i64,
+}
+
+impl CustomerRow {
+    /// Opens the sealed columns in place.
+    fn open_sealed(&mut self, k: &DataKey) -> anyhow::Result<()> {
+        self.email = k.open_str(std::mem::take(&mut self.email), "email")?;
+        for (col, v) in [
+            ("document_number", &mut self.document_number),
+            ("dob", &mut self.dob),
+            ("phone_country_code", &mut self.phone_country_code),
+            ("phone_area_code", &mut self.phone_area_code),
+            ("phone_number", &mut self.phone_number),
+            ("tax_id", &mut self.tax_id),
+            ("owner_document_number", &mut self.owner_document_number),
+            ("mother_name", &mut self.mother_name),
+            ("house_number", &mut self.house_number),
+            ("street_number", &mut self.street_number),
+            ("street_name", &mut self.street_name),
+            ("neighborhood", &mut self.neighborhood),
+            ("postal_code", &mut self.postal_code),
+            ("additional_info", &mut self.additional_info),
+        ] {
+            *v = open(k, v.take(), col)?;
+        }
+        Ok(())
+    }
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -164,9 +192,11 @@ impl TryFrom<CustomerRow> for Customer {
     }
 }
 
-/// Decodes a customer row (without its platforms).
-pub(crate) fn customer_from_row(row: &AnyRow) -> anyhow::Result<Customer> {
-    Customer::try_from(CustomerRow::from_row(row)?)
+/// Decodes a customer row (without its platforms), opening its sealed columns with `key`.
+pub(crate) fn customer_from_row(row: &AnyRow, key: &DataKey) -> anyhow::Result<Customer> {
+    let mut r = CustomerRow::from_row(row)?;
+    r.open_sealed(key)?;
+    Customer::try_from(r)
 }
 
 /// The counter keys a customer contributes to (see `customer_counts`).
@@ -259,6 +289,7 @@ pub(crate) fn insert_customer_sql(
         .get("email")
         .and_then(Value::as_str)
         .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
+    let key = crypto::data_key(merchant)?;
 
     let mut sql = Sql::new(
         "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
@@ -271,13 +302,13 @@ pub(crate) fn insert_customer_sql(
         .push(", ")
         .bind(mer(merchant))
         .push(", ");
-    sql.bind(acorn_types::fields::email_key(email))
+    sql.bind(key.blind_index(&acorn_types::fields::email_key(email)))
         .push(", ")
         .bind(CustomerStatus::NotStarted.as_str().to_owned());
     sql.push(", 1, ").bind(created_at).push(", ").bind(now);
     for (spec, value) in patch.values() {
         sql.push(", ");
-        bind_value(&mut sql, spec.kind, value);
+        bind_field(&mut sql, &key, spec, value);
     }
     sql.push(")");
     if skip_duplicate {
@@ -298,13 +329,14 @@ pub(crate) async fn insert_customer(
     now: i64,
 ) -> Result<Customer, StoreError> {
     let (_, sql) = insert_customer_sql(merchant, CustomerId::new(), patch, now, false)?;
+    let key = crypto::data_key(merchant)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args)
         .fetch_all(conn)
         .await
         .on_unique_violation("email")?;
     rows.first()
-        .map(customer_from_row)
+        .map(|r| customer_from_row(r, &key))
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
@@ -320,16 +352,17 @@ pub(crate) async fn update_fields(
     unsync: bool,
     now: i64,
 ) -> Result<(), StoreError> {
+    let key = crypto::data_key(merchant)?;
     let mut sql = Sql::new("UPDATE customers SET version = version + 1, updated_at = ");
     sql.bind(now);
     for (spec, value) in changed {
         sql.push(", ").push(spec.name).push(" = ");
-        bind_value(&mut sql, spec.kind, value);
+        bind_field(&mut sql, &key, spec, value);
         if spec.name == "email" {
             sql.push(", email_key = ")
-                .bind(acorn_types::fields::email_key(
+                .bind(key.blind_index(&acorn_types::fields::email_key(
                     value.as_str().unwrap_or_default(),
-                ));
+                )));
         }
     }
     if unsync {
@@ -362,7 +395,12 @@ pub(crate) async fn insert_new_customer(
     let (id, sql) = insert_customer_sql(merchant, id, patch, now, true)?;
     let (text, args) = sql.into_parts()?;
     let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
-    let Some(customer) = rows.first().map(customer_from_row).transpose()? else {
+    let key = crypto::data_key(merchant)?;
+    let Some(customer) = rows
+        .first()
+        .map(|r| customer_from_row(r, &key))
+        .transpose()?
+    else {
         return Ok(None);
     };
     count_delta(counts, None, Some(&customer));
@@ -385,7 +423,7 @@ impl Store {
         suffix: &str,
     ) -> Result<Option<Customer>, StoreError> {
         let text = format!(
-            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2{suffix}",
+            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
             *COLUMNS
         );
         let row = sqlx::query(&text)
@@ -393,7 +431,12 @@ impl Store {
             .bind(bare(id))
             .fetch_optional(&mut *conn)
             .await?;
-        let Some(mut customer) = row.as_ref().map(customer_from_row).transpose()? else {
+        let key = crypto::data_key(merchant)?;
+        let Some(mut customer) = row
+            .as_ref()
+            .map(|r| customer_from_row(r, &key))
+            .transpose()?
+        else {
             return Ok(None);
         };
         attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
@@ -429,12 +472,13 @@ impl Store {
         merchant: MerchantId,
         id: CustomerId,
     ) -> Result<bool, StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2")
-                .bind(mer(merchant))
-                .bind(bare(id))
-                .fetch_optional(&self.read)
-                .await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(mer(merchant))
+        .bind(bare(id))
+        .fetch_optional(&self.read)
+        .await?;
         Ok(found.is_some())
     }
 }

@@ -47,6 +47,12 @@ pub fn registration_data(customer: CustomerId, version: Option<i64>, r: &Registr
     })
 }
 
+/// Event data sealed with the merchant's key: a provider's answer in it may hold the
+/// customer's data.
+fn seal(merchant: MerchantId, data: &str) -> Result<String, sqlx::Error> {
+    crate::crypto::seal_for(merchant, data, "event_data").map_err(|e| sqlx::Error::Encode(e.into()))
+}
+
 /// Records one event.
 pub(crate) async fn insert_event(
     conn: &mut AnyConnection,
@@ -66,7 +72,7 @@ pub(crate) async fn insert_event(
     .bind(customer.map(|c| c.uuid().to_string()))
     .bind(event.as_str().to_owned())
     .bind(event.category().as_str().to_owned())
-    .bind(data.to_string())
+    .bind(seal(merchant, &data.to_string())?)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -105,7 +111,7 @@ pub(crate) async fn insert_customer_events(
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.as_str().to_owned()).push(", ");
         sql.bind(event.category().as_str().to_owned()).push(", ");
-        sql.bind(row.data.clone()).push(", ");
+        sql.bind(seal(row.merchant, &row.data)?).push(", ");
         sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts()?;
@@ -167,11 +173,31 @@ impl super::Store {
             .await?;
         let mut out = rows
             .into_iter()
-            .map(Event::try_from)
+            .map(|mut r| {
+                r.data = crate::crypto::open_for(merchant, r.data, "event_data")?;
+                Event::try_from(r)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let has_more = out.len() as i64 > limit;
         out.truncate(usize::try_from(limit).unwrap_or(0));
         Ok((out, has_more))
+    }
+
+    /// Deletes the events (and their webhook notifications) created before `before`; returns
+    /// how many rows went.
+    pub async fn purge_events(&self, before: i64) -> Result<u64, super::StoreError> {
+        let mut n = 0;
+        for text in [
+            "DELETE FROM webhook_notifications WHERE created_at < $1",
+            "DELETE FROM events WHERE created_at < $1",
+        ] {
+            n += sqlx::query(text)
+                .bind(before)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
     }
 
     /// Whether the merchant has this event (cursor validation).

@@ -194,7 +194,11 @@ impl Store {
         if row.status == "completed" {
             return Ok(Claim::Replay {
                 status: u16::try_from(row.response_status.unwrap_or(200)).unwrap_or(200),
-                body: row.response_body.unwrap_or_default(),
+                body: crate::crypto::open_for(
+                    req.merchant,
+                    row.response_body.unwrap_or_default(),
+                    "response_body",
+                )?,
             });
         }
         if row.locked_until > now {
@@ -296,12 +300,15 @@ pub(crate) async fn complete(
     status: u16,
     body: &str,
 ) -> Result<(), sqlx::Error> {
+    // The answer holds the customer: sealed like the customer's own columns.
+    let sealed = crate::crypto::seal_for(merchant, body, "response_body")
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "UPDATE idempotency_keys SET status = 'completed', response_status = $1, response_body = $2 \
          WHERE merchant_id = $3 AND key = $4",
     )
     .bind(i64::from(status))
-    .bind(body.to_owned())
+    .bind(sealed)
     .bind(merchant.uuid().to_string())
     .bind(key.to_owned())
     .execute(conn)

@@ -52,6 +52,7 @@ impl Store {
             .execute(&self.write)
             .await
             .on_unique_violation("client_id")?;
+        self.ensure_key(m.id).await?;
         Ok(())
     }
 
@@ -109,6 +110,7 @@ impl Store {
         }
         let exists = self.merchant_exists_uncached(id).await?;
         if exists {
+            self.ensure_key(id).await?;
             self.known_merchants.remember(id);
         }
         Ok(exists)

@@ -11,15 +11,18 @@ mod combine;
 mod customer_list;
 pub mod customers;
 mod email_keys;
+pub mod erasure;
 pub mod events;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;
+mod keys;
 mod ledger;
 mod merchants;
 mod migrate;
 pub mod notifications;
 pub mod registrations;
+mod sealing;
 mod sql;
 pub mod sync;
 pub mod webhooks;
@@ -112,6 +115,8 @@ pub struct Store {
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
     /// SQLite: writes concurrent customer creates in shared transactions (group commit).
     combiner: Option<combine::Combiner>,
+    /// The master key, once [`Store::unlock`] checked it.
+    master: std::sync::Arc<std::sync::RwLock<Option<crate::crypto::MasterKey>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -178,6 +183,7 @@ impl Store {
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
             combiner: None,
+            master: Default::default(),
         })
     }
 
@@ -226,6 +232,7 @@ impl Store {
             job_notify: Default::default(),
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
+            master: Default::default(),
         })
     }
 

@@ -52,6 +52,14 @@ fn json(text: &str, what: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Other(anyhow::anyhow!("{what}: {e}")))
 }
 
+impl NotificationRow {
+    /// Opens the event data sealed with the merchant's key.
+    fn opened(mut self, merchant: MerchantId) -> Result<Self, StoreError> {
+        self.data = crate::crypto::open_for(merchant, self.data, "event_data")?;
+        Ok(self)
+    }
+}
+
 impl TryFrom<NotificationRow> for Notification {
     type Error = StoreError;
 
@@ -98,8 +106,10 @@ pub struct Delivery {
     pub event: String,
     /// The event category.
     pub category: String,
-    /// The event data, as stored (JSON text).
+    /// The event data (JSON text, opened).
     pub data: String,
+    /// The merchant (bare uuid) whose key sealed the data.
+    pub merchant_id: String,
     /// Failed attempts so far in this round.
     pub failures: i64,
     /// Where to send it.
@@ -214,7 +224,7 @@ impl Store {
             .await?;
         let list = rows
             .into_iter()
-            .map(Notification::try_from)
+            .map(|r| Notification::try_from(r.opened(merchant)?))
             .collect::<Result<_, _>>()?;
         Ok((list, total))
     }
@@ -231,7 +241,9 @@ impl Store {
             .bind(id.uuid().to_string())
             .fetch_optional(&self.read)
             .await?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        row.ok_or(StoreError::NotFound)?
+            .opened(merchant)?
+            .try_into()
     }
 
     /// Queues a delivered or dead-lettered notification for a new round of attempts.
@@ -304,15 +316,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new(
-            "SELECT n.id, n.webhook_id, n.event, n.category, e.data, n.failures, w.url, w.secret, n.locked_until \
+            "SELECT n.id, n.webhook_id, n.event, n.category, e.data, n.merchant_id, n.failures, w.url, w.secret, n.locked_until \
              FROM webhook_notifications n JOIN webhook_endpoints w ON w.id = n.webhook_id \
              JOIN events e ON e.id = n.event_id WHERE n.locked_until = ",
         );
         sql.bind(lease).push(" AND n.id IN ").bind_list(&ids);
         let (text, args) = sql.into_parts()?;
-        Ok(sqlx::query_as_with(&text, args)
+        let mut out: Vec<Delivery> = sqlx::query_as_with(&text, args)
             .fetch_all(&self.write)
-            .await?)
+            .await?;
+        for d in &mut out {
+            let merchant = MerchantId::parse(&d.merchant_id)
+                .map_err(|e| anyhow::anyhow!("stored merchant id: {e}"))?;
+            d.data = crate::crypto::open_for(merchant, std::mem::take(&mut d.data), "event_data")?;
+        }
+        Ok(out)
     }
 
     /// Records an attempt of a claimed delivery and what follows it. Returns false (and

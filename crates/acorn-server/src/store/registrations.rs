@@ -332,12 +332,18 @@ pub(crate) async fn customer_email(
     conn: &mut AnyConnection,
     customer: CustomerId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT email FROM customers WHERE id = $1")
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT merchant_id, email FROM customers WHERE id = $1")
             .bind(customer.uuid().to_string())
             .fetch_optional(conn)
-            .await?,
-    )
+            .await?;
+    let Some((merchant, email)) = row else {
+        return Ok(None);
+    };
+    let merchant =
+        MerchantId::parse(&merchant).map_err(|e| anyhow::anyhow!("stored merchant id: {e}"))?;
+    let key = crate::crypto::data_key(merchant)?;
+    Ok(Some(key.open_str(email, "email")?))
 }
 
 impl Store {

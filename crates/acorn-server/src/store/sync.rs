@@ -176,17 +176,25 @@ pub(crate) async fn mark_running(
 /// Records how a try ended.
 pub(crate) async fn end_attempt(
     conn: &mut AnyConnection,
+    merchant: MerchantId,
     id: SyncAttemptId,
     end: &AttemptEnd,
     now: i64,
 ) -> Result<(), StoreError> {
     let id = id.uuid().to_string();
+    // The provider's answer may echo the customer's data: sealed with the merchant's key.
+    let sealed = match end {
+        AttemptEnd::Succeeded(response) => {
+            crate::crypto::seal_for(merchant, &response.to_string(), "provider_response")?
+        }
+        _ => String::new(),
+    };
     let q = match end {
-        AttemptEnd::Succeeded(response) => sqlx::query(
+        AttemptEnd::Succeeded(_) => sqlx::query(
             "UPDATE sync_attempts SET status = 'succeeded', provider_response = $1, last_error = NULL, \
              next_attempt_at = NULL, updated_at = $2, completed_at = $2 WHERE id = $3",
         )
-        .bind(response.to_string())
+        .bind(sealed)
         .bind(now)
         .bind(id),
         AttemptEnd::Retry { error, at } => sqlx::query(

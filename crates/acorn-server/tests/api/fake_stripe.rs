@@ -291,6 +291,13 @@ fn route(inner: &mut Inner, r: &Recorded) -> (u16, Value) {
             inner.customers.insert(id, c.clone());
             (200, c)
         }
+        ("DELETE", ["v1", "customers", id]) => match inner.customers.remove(*id) {
+            Some(_) => (
+                200,
+                json!({"id": id, "object": "customer", "deleted": true}),
+            ),
+            None => stripe_error(404, "invalid_request_error", "No such customer"),
+        },
         ("POST", ["v1", "customers", id]) | ("POST", ["v1", "accounts", id]) => {
             update(inner, parts[1], id, r)
         }

@@ -135,6 +135,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     config.sync_retry_base = Duration::from_millis(5);
     if let Some(db) = &db {
         config.database_url = db.url.clone();
+        // PostgreSQL has no file to keep a key beside: the test gives one.
+        config.master_key_file = Some(dir.path().join("master.key"));
     }
     adjust(&mut config);
     let (state, base, server) = start(config.clone()).await;
@@ -438,6 +440,57 @@ impl TestApp {
             headers: res.headers().clone(),
             bytes: res.bytes().await.expect("download body").to_vec(),
         }
+    }
+
+    /// Everything the database holds at rest, as bytes: the SQLite file with its WAL, or a
+    /// `pg_dump` of the test's PostgreSQL database (`tables` limits it, e.g. `["customers"]`).
+    pub fn database_bytes(&self, tables: &[&str]) -> Vec<u8> {
+        match &self._db {
+            None => {
+                let mut out = Vec::new();
+                for suffix in ["", "-wal", "-shm"] {
+                    let path = self.config.data_dir.join(format!("acorn.db{suffix}"));
+                    out.extend(std::fs::read(path).unwrap_or_default());
+                }
+                if !tables.is_empty() {
+                    // SQLite pages mix tables: dump the given ones' rows through SQL instead.
+                    return self.sqlite_rows(tables);
+                }
+                out
+            }
+            Some(db) => {
+                let mut cmd = std::process::Command::new("pg_dump");
+                cmd.arg("--data-only").arg(&db.url);
+                for t in tables {
+                    cmd.arg("-t").arg(t);
+                }
+                let out = cmd.output().expect("run pg_dump");
+                assert!(
+                    out.status.success(),
+                    "pg_dump: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                out.stdout
+            }
+        }
+    }
+
+    fn sqlite_rows(&self, tables: &[&str]) -> Vec<u8> {
+        let path = self.config.data_dir.join("acorn.db");
+        let conn = std::process::Command::new("sqlite3")
+            .arg("-version")
+            .output();
+        assert!(conn.is_ok(), "sqlite3 is needed to dump tables");
+        let mut out = Vec::new();
+        for t in tables {
+            let o = std::process::Command::new("sqlite3")
+                .arg(&path)
+                .arg(format!(".dump {t}"))
+                .output()
+                .expect("sqlite3");
+            out.extend(o.stdout);
+        }
+        out
     }
 
     /// Every object in the default local file store, as a path relative to it.

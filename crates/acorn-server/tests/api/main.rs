@@ -7,6 +7,7 @@ mod fake_stripe;
 mod helpers;
 mod pg;
 
+mod at_rest;
 mod auth;
 mod customers_batch;
 mod customers_create;
@@ -14,6 +15,7 @@ mod customers_list;
 mod customers_update;
 mod dashboard;
 mod email_keys;
+mod erasure;
 mod errors;
 mod files;
 mod idempotency;

@@ -19,6 +19,7 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/api/v1/customers/batch"),
     ("get", "/api/v1/customers/{id}"),
     ("put", "/api/v1/customers/{id}"),
+    ("delete", "/api/v1/customers/{id}"),
     ("post", "/api/v1/customers/{id}/platforms"),
     ("get", "/api/v1/provider-registration/schema"),
     ("get", "/api/v1/provider-registration/{customer_id}/status"),

@@ -128,6 +128,19 @@ async fn sync_settled(app: &TestApp, id: &str, fields: &[&str]) -> Value {
 stripe_tests! {
     reconcile = NEVER;
 
+    async fn erasure_deletes_the_customer_at_stripe(app, fake) {
+        let id = app.customer(person()).await;
+        let reg = submit_ok(&app, &id, &as_customer()).await;
+        let cus = reg["provider_customer_id"].as_str().expect("cus").to_owned();
+        assert!(fake.lock().customers.contains_key(&cus));
+        let path = format!("/api/v1/customers/{id}");
+        let r = app.send(reqwest::Method::DELETE, &path, None, Some(&app.merchant.token), &[]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(fake.requests("DELETE", &format!("/v1/customers/{cus}")).len(), 1);
+        assert!(!fake.lock().customers.contains_key(&cus));
+        fake.assert_clean();
+    }
+
     async fn a_customer_is_created_at_stripe_and_approved(app, fake) {
         let id = app.customer(person()).await;
         let reg = submit_ok(&app, &id, &as_customer()).await;

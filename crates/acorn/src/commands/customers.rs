@@ -36,6 +36,11 @@ enum CustomersCommand {
     },
     /// List customers, newest first.
     List(ListArgs),
+    /// Erase a customer on request: personal data and files gone, registrations kept.
+    Delete {
+        /// Customer id (`cus_…`).
+        id: String,
+    },
     /// Change a customer's fields (those not given stay as they are).
     Update {
         /// Customer id.
@@ -203,6 +208,13 @@ async fn dispatch(client: &Client, command: CustomersCommand) -> anyhow::Result<
         }
         CustomersCommand::Get { id } => show_customer(client, &customers.get(&id).await?.data),
         CustomersCommand::List(args) => list(client, args).await,
+        CustomersCommand::Delete { id } => {
+            let data = customers.delete(&id).await?.data;
+            if client.json {
+                return output::print_json(&data);
+            }
+            Ok(output::write_stdout(&format!("deleted {}\n", data.id))?)
+        }
         CustomersCommand::Update { id, profile, clear } => {
             let mut request = profile.request()?;
             request.null_fields = clear.into_iter().collect::<BTreeSet<_>>();

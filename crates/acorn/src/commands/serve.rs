@@ -146,10 +146,18 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_IDEMPOTENCY_RETENTION.as_secs_f64() / 3600.0
     )]
     idempotency_retention_hours: f64,
+    /// Days events and webhook notifications are kept before the background purge deletes them.
+    #[arg(long, env = "ACORN_EVENT_RETENTION_DAYS", default_value_t = Config::DEFAULT_EVENT_RETENTION_DAYS)]
+    event_retention_days: u64,
     /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
     /// `<data-dir>/files`.
     #[arg(long, env = "ACORN_FILE_STORE")]
     file_store: Option<String>,
+    /// File holding the master key that protects personal data at rest (created, mode 0600,
+    /// when missing). `ACORN_MASTER_KEY` overrides it; SQLite defaults to `master.key`
+    /// beside its database; PostgreSQL requires one of the two.
+    #[arg(long, env = "ACORN_MASTER_KEY_FILE")]
+    master_key_file: Option<std::path::PathBuf>,
     /// Lifetime of signed file download links, in seconds.
     #[arg(
         long,
@@ -253,6 +261,11 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     config.file_link_ttl = Duration::from_secs(args.file_link_ttl);
     config.public_url = args.public_url;
     config.token_secret = token_secret();
+    config.master_key = std::env::var("ACORN_MASTER_KEY")
+        .ok()
+        .map(SecretString::from);
+    config.master_key_file = args.master_key_file;
+    config.event_retention = Duration::from_secs(args.event_retention_days.saturating_mul(86_400));
     config.sandbox = args.sandbox;
     config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
     anyhow::ensure!(

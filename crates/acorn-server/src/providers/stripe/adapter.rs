@@ -53,6 +53,14 @@ fn id_of(object: &Value) -> Result<String, ProviderError> {
 }
 
 impl StripeAdapter {
+    /// Deletes a customer at Stripe (erasure).
+    pub async fn delete_customer(&self, customer: &str) -> Result<(), ProviderError> {
+        let path = format!("/v1/customers/{customer}");
+        self.client.delete(&path, None).await.map(|_| ())
+    }
+}
+
+impl StripeAdapter {
     /// An adapter for `config`; `public_url` is where onboarding links return to.
     pub fn new(config: &StripeConfig, public_url: Option<&str>) -> anyhow::Result<Self> {
         Ok(StripeAdapter {

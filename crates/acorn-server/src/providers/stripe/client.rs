@@ -88,6 +88,7 @@ impl fmt::Debug for Client {
 #[derive(Debug, Clone, Copy)]
 struct Call<'a> {
     post: bool,
+    delete: bool,
     path: &'a str,
     form: Option<&'a Form>,
     idempotency_key: Option<&'a str>,
@@ -132,6 +133,7 @@ impl Client {
     ) -> Result<Value, ProviderError> {
         self.send(Call {
             post: true,
+            delete: false,
             path,
             form: Some(form),
             idempotency_key: Some(idempotency_key),
@@ -144,6 +146,20 @@ impl Client {
     pub async fn get(&self, path: &str, account: Option<&str>) -> Result<Value, ProviderError> {
         self.send(Call {
             post: false,
+            delete: false,
+            path,
+            form: None,
+            idempotency_key: None,
+            account,
+        })
+        .await
+    }
+
+    /// `DELETE path` (e.g. erasing a customer), on behalf of `account` if given.
+    pub async fn delete(&self, path: &str, account: Option<&str>) -> Result<Value, ProviderError> {
+        self.send(Call {
+            post: false,
+            delete: true,
             path,
             form: None,
             idempotency_key: None,
@@ -172,6 +188,8 @@ impl Client {
         let url = format!("{}{}", self.base, call.path);
         let method = if call.post {
             reqwest::Method::POST
+        } else if call.delete {
+            reqwest::Method::DELETE
         } else {
             reqwest::Method::GET
         };

@@ -1,0 +1,291 @@
+//! Encryption at rest: a master key (from `ACORN_MASTER_KEY` or a key file beside the
+//! database) wraps one random data key per merchant; the data key seals sensitive values with
+//! AES-256-GCM and keys the blind index that keeps emails filterable and unique.
+//!
+//! Sealed text is `enc1:` followed by base64 of `nonce (12 bytes) ‖ ciphertext ‖ tag`; a value
+//! without that prefix is legacy plaintext and is read as it is.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use acorn_types::MerchantId;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+/// The prefix of a sealed value.
+pub const SEALED: &str = "enc1:";
+/// The prefix of a blind-index value (an HMAC, never an email: it has no `@`).
+pub const BLIND: &str = "bi1:";
+
+/// A 256-bit AES-GCM key with its key schedule.
+#[derive(Clone)]
+struct Cipher(Aes256Gcm);
+
+impl Cipher {
+    fn new(bytes: &[u8; 32]) -> Self {
+        Cipher(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)))
+    }
+
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let mut out = nonce.to_vec();
+        // Encryption with a valid key and nonce cannot fail for inputs this size.
+        if let Ok(ct) = self
+            .0
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+        {
+            out.extend(ct);
+        }
+        out
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+        anyhow::ensure!(sealed.len() >= 28, "sealed value too short");
+        let (nonce, ct) = sealed.split_at(12);
+        self.0
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map_err(|_| anyhow::anyhow!("sealed value does not open with this key"))
+    }
+}
+
+/// The master key that wraps the merchants' data keys.
+#[derive(Clone)]
+pub struct MasterKey {
+    cipher: Cipher,
+    check: String,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+impl MasterKey {
+    /// Parses 64 hex digits or base64 of 32 bytes.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        let bytes = hex::decode(text)
+            .ok()
+            .or_else(|| B64.decode(text).ok())
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| {
+                anyhow::anyhow!("a master key is 32 bytes, given as 64 hex digits or base64")
+            })?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
+            .map_err(|_| anyhow::anyhow!("master key length"))?;
+        mac.update(b"acorn master key check v1");
+        Ok(MasterKey {
+            cipher: Cipher::new(&key),
+            check: hex::encode(mac.finalize().into_bytes()),
+        })
+    }
+
+    /// A new random key, as hex.
+    pub fn generate_hex() -> String {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        hex::encode(key)
+    }
+
+    /// Reads the key file at `path`, creating it (mode 0600) with a new key if missing.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        if !path.exists() {
+            write_key_file(path, &Self::generate_hex())?;
+            tracing::info!(path = %path.display(), "created a new master key file");
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the master key file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("the master key file {}", path.display()))
+    }
+
+    /// A value that tells whether a database was sealed under this key (an HMAC of a constant).
+    pub fn check_value(&self) -> &str {
+        &self.check
+    }
+
+    /// Wraps a merchant's data key.
+    pub(crate) fn wrap(&self, merchant: MerchantId, key: &[u8; 32]) -> String {
+        B64.encode(self.cipher.seal(key, merchant.uuid().as_bytes()))
+    }
+
+    /// Unwraps a merchant's data key.
+    pub(crate) fn unwrap_key(
+        &self,
+        merchant: MerchantId,
+        wrapped: &str,
+    ) -> anyhow::Result<DataKey> {
+        let sealed = B64.decode(wrapped).context("stored wrapped key")?;
+        let raw = self.cipher.open(&sealed, merchant.uuid().as_bytes())?;
+        let key: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("stored data key has the wrong length"))?;
+        Ok(DataKey::new(&key))
+    }
+}
+
+/// Writes a new key file readable by its owner only.
+fn write_key_file(path: &Path, hex_key: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating the master key file {}", path.display()))?;
+    f.write_all(format!("{hex_key}\n").as_bytes())?;
+    Ok(())
+}
+
+/// One merchant's data key: seals values and keys the email blind index.
+#[derive(Clone)]
+pub struct DataKey {
+    cipher: Cipher,
+    index: Hmac<Sha256>,
+}
+
+impl DataKey {
+    /// A key from its bytes.
+    pub fn new(key: &[u8; 32]) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+            // HMAC accepts keys of any length.
+            unreachable!()
+        });
+        mac.update(b"acorn email blind index v1");
+        let index_key = mac.finalize().into_bytes();
+        let index =
+            <Hmac<Sha256> as Mac>::new_from_slice(&index_key).unwrap_or_else(|_| unreachable!());
+        DataKey {
+            cipher: Cipher::new(key),
+            index,
+        }
+    }
+
+    /// A new random key and its bytes.
+    pub fn generate() -> [u8; 32] {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        key
+    }
+
+    /// Seals `plain` (bound to `aad`, e.g. the column name) into `enc1:…` text.
+    pub fn seal_str(&self, plain: &str, aad: &str) -> String {
+        format!(
+            "{SEALED}{}",
+            B64.encode(self.cipher.seal(plain.as_bytes(), aad.as_bytes()))
+        )
+    }
+
+    /// Opens `enc1:…` text; anything else is legacy plaintext and returned as it is.
+    pub fn open_str(&self, text: String, aad: &str) -> anyhow::Result<String> {
+        let Some(body) = text.strip_prefix(SEALED) else {
+            return Ok(text);
+        };
+        let sealed = B64.decode(body).context("sealed value")?;
+        let plain = self.cipher.open(&sealed, aad.as_bytes())?;
+        String::from_utf8(plain).context("sealed value is not UTF-8")
+    }
+
+    /// Seals bytes (a file).
+    pub fn seal_bytes(&self, plain: &[u8], aad: &str) -> Vec<u8> {
+        self.cipher.seal(plain, aad.as_bytes())
+    }
+
+    /// Opens sealed bytes.
+    pub fn open_bytes(&self, sealed: &[u8], aad: &str) -> anyhow::Result<Vec<u8>> {
+        self.cipher.open(sealed, aad.as_bytes())
+    }
+
+    /// The blind index of an already normalised (lowercased) email.
+    pub fn blind_index(&self, email_key: &str) -> String {
+        let mut mac = self.index.clone();
+        mac.update(email_key.as_bytes());
+        format!("{BLIND}{}", hex::encode(mac.finalize().into_bytes()))
+    }
+}
+
+/// The data keys unwrapped in this process, by merchant (merchant ids are unique, so several
+/// servers in one process can share it).
+static DATA_KEYS: LazyLock<RwLock<HashMap<MerchantId, Arc<DataKey>>>> =
+    LazyLock::new(Default::default);
+
+/// The data key of a merchant, if unwrapped in this process.
+pub fn data_key(merchant: MerchantId) -> anyhow::Result<Arc<DataKey>> {
+    DATA_KEYS
+        .read()
+        .ok()
+        .and_then(|m| m.get(&merchant).cloned())
+        .ok_or_else(|| anyhow::anyhow!("the data key of merchant {merchant} is not loaded"))
+}
+
+/// Seals `text` with the merchant's data key (a stored answer, a provider payload).
+pub fn seal_for(merchant: MerchantId, text: &str, aad: &str) -> anyhow::Result<String> {
+    Ok(data_key(merchant)?.seal_str(text, aad))
+}
+
+/// Opens what [`seal_for`] sealed (legacy plaintext passes as it is).
+pub fn open_for(merchant: MerchantId, text: String, aad: &str) -> anyhow::Result<String> {
+    if !text.starts_with(SEALED) {
+        return Ok(text);
+    }
+    data_key(merchant)?.open_str(text, aad)
+}
+
+/// Whether this process has the merchant's data key.
+pub(crate) fn has_data_key(merchant: MerchantId) -> bool {
+    DATA_KEYS.read().is_ok_and(|m| m.contains_key(&merchant))
+}
+
+/// Remembers an unwrapped data key.
+pub(crate) fn remember(merchant: MerchantId, key: DataKey) {
+    if let Ok(mut m) = DATA_KEYS.write() {
+        m.insert(merchant, Arc::new(key));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_and_index() {
+        let k = DataKey::new(&DataKey::generate());
+        let s = k.seal_str("12345678900", "document_number");
+        assert!(s.starts_with(SEALED) && !s.contains("12345678900"));
+        assert_eq!(
+            k.open_str(s.clone(), "document_number").unwrap(),
+            "12345678900"
+        );
+        assert!(k.open_str(s, "dob").is_err());
+        assert_eq!(k.open_str("plain".into(), "x").unwrap(), "plain");
+        assert_eq!(k.blind_index("a@b.c"), k.blind_index("a@b.c"));
+        assert!(!k.blind_index("a@b.c").contains('@'));
+    }
+
+    #[test]
+    fn wrap_unwrap() {
+        let m = MasterKey::parse(&MasterKey::generate_hex()).unwrap();
+        let other = MasterKey::parse(&MasterKey::generate_hex()).unwrap();
+        let id = MerchantId::new();
+        let w = m.wrap(id, &DataKey::generate());
+        assert!(m.unwrap_key(id, &w).is_ok());
+        assert!(other.unwrap_key(id, &w).is_err());
+        assert_ne!(m.check_value(), other.check_value());
+    }
+}
