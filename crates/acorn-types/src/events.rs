@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::enums::{RegistrationStatus, UnknownValue};
+use crate::enums::{string_serde, RegistrationStatus, UnknownValue};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::ids::EventId;
 use crate::requests::comma_list;
@@ -156,36 +156,6 @@ impl EventKind {
             _ => EventCategory::ProviderRegistrationLifecycle,
         }
     }
-}
-
-macro_rules! string_serde {
-    ($name:ident) => {
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = UnknownValue;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
-    };
 }
 
 string_serde!(EventCategory);
