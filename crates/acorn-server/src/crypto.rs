@@ -6,7 +6,6 @@
 //! without that prefix is legacy plaintext and is read as it is.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use acorn_types::MerchantId;
@@ -98,17 +97,6 @@ impl MasterKey {
         hex::encode(key)
     }
 
-    /// Reads the key file at `path`, creating it (mode 0600) with a new key if missing.
-    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        if !path.exists() {
-            write_key_file(path, &Self::generate_hex())?;
-            tracing::info!(path = %path.display(), "created a new master key file");
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the master key file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("the master key file {}", path.display()))
-    }
-
     /// A value that tells whether a database was sealed under this key (an HMAC of a constant).
     pub fn check_value(&self) -> &str {
         &self.check
@@ -119,38 +107,32 @@ impl MasterKey {
         B64.encode(self.cipher.seal(key, merchant.uuid().as_bytes()))
     }
 
+    /// Re-wraps a merchant's data key (wrapped by this key) with `to`.
+    pub(crate) fn rewrap(
+        &self,
+        merchant: MerchantId,
+        wrapped: &str,
+        to: &MasterKey,
+    ) -> anyhow::Result<String> {
+        let raw = self.unwrap_raw(merchant, wrapped)?;
+        Ok(to.wrap(merchant, &raw))
+    }
+
+    fn unwrap_raw(&self, merchant: MerchantId, wrapped: &str) -> anyhow::Result<[u8; 32]> {
+        let sealed = B64.decode(wrapped).context("stored wrapped key")?;
+        let raw = self.cipher.open(&sealed, merchant.uuid().as_bytes())?;
+        raw.try_into()
+            .map_err(|_| anyhow::anyhow!("stored data key has the wrong length"))
+    }
+
     /// Unwraps a merchant's data key.
     pub(crate) fn unwrap_key(
         &self,
         merchant: MerchantId,
         wrapped: &str,
     ) -> anyhow::Result<DataKey> {
-        let sealed = B64.decode(wrapped).context("stored wrapped key")?;
-        let raw = self.cipher.open(&sealed, merchant.uuid().as_bytes())?;
-        let key: [u8; 32] = raw
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("stored data key has the wrong length"))?;
-        Ok(DataKey::new(&key))
+        Ok(DataKey::new(&self.unwrap_raw(merchant, wrapped)?))
     }
-}
-
-/// Writes a new key file readable by its owner only.
-fn write_key_file(path: &Path, hex_key: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("creating the master key file {}", path.display()))?;
-    f.write_all(format!("{hex_key}\n").as_bytes())?;
-    Ok(())
 }
 
 /// One merchant's data key: seals values and keys the email blind index.

@@ -11,6 +11,8 @@ pub mod extract;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;
+pub mod keyring;
+pub mod keys;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

@@ -10,36 +10,13 @@ use tokio::net::TcpListener;
 use crate::auth::{create_merchant, AuthKeys, Credentials};
 use crate::config::Config;
 use crate::files::{sweep, Files};
+use crate::keyring::{KeySource, Keyring};
 use crate::providers::stripe::StripeAdapter;
 use crate::providers::Providers;
 use crate::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::Store;
-
-/// The master key: `config.master_key`, else the key file (given, or `master.key` beside a
-/// SQLite database, created on first start); PostgreSQL requires one of the two.
-fn master_key(config: &Config) -> anyhow::Result<crate::crypto::MasterKey> {
-    use secrecy::ExposeSecret;
-    if let Some(k) = &config.master_key {
-        return crate::crypto::MasterKey::parse(k.expose_secret()).context("ACORN_MASTER_KEY");
-    }
-    let file = match (
-        &config.master_key_file,
-        config.database_url.strip_prefix("sqlite:"),
-    ) {
-        (Some(f), _) => f.clone(),
-        (None, Some(rest)) => {
-            let path = rest.trim_start_matches("//");
-            let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
-            path.parent().unwrap_or(&config.data_dir).join("master.key")
-        }
-        (None, None) => anyhow::bail!(
-            "PostgreSQL needs a master key: set ACORN_MASTER_KEY or --master-key-file"
-        ),
-    };
-    crate::crypto::MasterKey::from_file(&file)
-}
 
 /// Seals, in the background, customer rows written before encryption existed (they are read
 /// as plaintext until then).
@@ -72,7 +49,7 @@ impl Application {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
-        let master = master_key(&config)?;
+        let master = Keyring::load(KeySource::of(&config)?)?;
         let store = Store::open(&config.database_url).await?;
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;

@@ -21,6 +21,12 @@ enum Command {
         #[command(subcommand)]
         command: commands::merchants::MerchantsCommand,
     },
+    /// The master key that protects personal data at rest: status, rotate (also while servers
+    /// run), generate.
+    Keys {
+        #[command(subcommand)]
+        command: commands::keys::KeysCommand,
+    },
     /// Customers: create, get, list, update, sync, balances, files, populate, import, export.
     Customers(commands::customers::CustomersArgs),
     /// Provider registrations: schema, status, submit.
@@ -36,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Merchants { command } => commands::merchants::run(command).await,
+        Command::Keys { command } => commands::keys::run(command).await,
         Command::Customers(args) => commands::customers::run(args).await,
         Command::Registrations(args) => commands::registrations::run(args).await,
         Command::Events(args) => commands::events::run(args).await,

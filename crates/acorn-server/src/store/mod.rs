@@ -115,8 +115,8 @@ pub struct Store {
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
     /// SQLite: writes concurrent customer creates in shared transactions (group commit).
     combiner: Option<combine::Combiner>,
-    /// The master key, once [`Store::unlock`] checked it.
-    master: std::sync::Arc<std::sync::RwLock<Option<crate::crypto::MasterKey>>>,
+    /// The master keys, once [`Store::unlock`] checked them.
+    master: std::sync::Arc<std::sync::RwLock<Option<crate::keyring::Keyring>>>,
 }
 
 impl std::fmt::Debug for Store {

@@ -19,6 +19,7 @@ mod erasure;
 mod errors;
 mod files;
 mod idempotency;
+mod key_rotation;
 mod migrate_upgrade;
 mod openapi;
 mod redis_limits;

@@ -13,6 +13,7 @@ pub mod events;
 mod export;
 mod fields;
 mod import;
+pub mod keys;
 mod kyc;
 mod listen;
 pub mod merchants;

@@ -8,5 +8,6 @@ mod config;
 mod customers;
 mod events;
 mod helpers;
+mod keys;
 mod registrations;
 mod webhooks;
