@@ -14,7 +14,8 @@ use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId
 use crate::store::batch::{
     claim_keys, complete_keys, is_deadlock, read_keys, KeyRoute, KeyRow, KeyTimes, KeyWrite,
 };
-use crate::store::customers::{apply_counts, insert_new_customer, CountDelta};
+use crate::store::counts::{apply_counts, CountDelta};
+use crate::store::customers::insert_new_customer;
 use crate::store::events::{insert_customer_events, CustomerEvent};
 use crate::store::{Store, StoreError};
 

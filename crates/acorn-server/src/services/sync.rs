@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 use crate::jobs::JobKind;
 use crate::providers::SyncPush;
 use crate::state::AppState;
-use crate::store::customers::adjust_counts;
+use crate::store::counts::adjust_counts;
 use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};

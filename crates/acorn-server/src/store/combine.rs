@@ -16,7 +16,8 @@ use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::customers::{apply_counts, insert_new_customer, CountDelta};
+use super::counts::{apply_counts, CountDelta};
+use super::customers::insert_new_customer;
 use super::events::insert_customer_events;
 use super::idempotency::KeyAnswer;
 use super::StoreError;

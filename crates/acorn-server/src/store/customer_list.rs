@@ -136,8 +136,9 @@ impl Store {
     }
 
     /// The SQL that counts the matches: a sum of maintained counters when the filters are
-    /// ones the counters track (none, or a single one of country/document type/status),
-    /// else a `COUNT(*)` that the filter indexes serve.
+    /// ones the counters track (none or any of country, document type and status: one of them
+    /// from `customer_counts`, two or three from the cells of `customer_cube`), else a
+    /// `COUNT(*)` that the filter indexes serve (an email matches one row at most).
     fn count_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
         let tracked = [
             ("country_code", &q.countries),
@@ -145,21 +146,30 @@ impl Store {
             ("status", &q.statuses),
         ];
         let used: Vec<_> = tracked.iter().filter(|(_, v)| !v.is_empty()).collect();
-        if q.emails.is_empty() && q.registration.is_empty() && used.len() <= 1 {
-            let (dim, values) = match used.first() {
-                Some((dim, values)) => (*dim, (*values).clone()),
-                None => ("all", vec![String::new()]),
-            };
-            let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE merchant_id = ");
-            sql.bind(mer(merchant))
-                .push(" AND dim = ")
-                .bind(dim.to_owned())
-                .push(" AND value IN ")
-                .bind_list(&values);
+        if !q.emails.is_empty() || !q.registration.is_empty() {
+            let mut sql = Sql::new("SELECT COUNT(*) FROM customers");
+            Self::push_filters(&mut sql, merchant, q);
             return sql;
         }
-        let mut sql = Sql::new("SELECT COUNT(*) FROM customers");
-        Self::push_filters(&mut sql, merchant, q);
+        let sum = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM ";
+        if used.len() >= 2 {
+            let mut sql = Sql::new(&format!("{sum}customer_cube WHERE merchant_id = "));
+            sql.bind(mer(merchant));
+            for (col, values) in used {
+                sql.push(" AND ").push(col).push(" IN ").bind_list(values);
+            }
+            return sql;
+        }
+        let (dim, values) = match used.first() {
+            Some((dim, values)) => (*dim, (*values).clone()),
+            None => ("all", vec![String::new()]),
+        };
+        let mut sql = Sql::new(&format!("{sum}customer_counts WHERE merchant_id = "));
+        sql.bind(mer(merchant))
+            .push(" AND dim = ")
+            .bind(dim.to_owned())
+            .push(" AND value IN ")
+            .bind_list(&values);
         sql
     }
 

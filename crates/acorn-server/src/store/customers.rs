@@ -1,6 +1,5 @@
 //! Customer rows: create, read, update, list with exact counts.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use acorn_types::customer::{FieldKind, FieldSpec, WRITABLE_FIELDS};
@@ -10,6 +9,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
 
+use super::counts::CountDelta;
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
@@ -199,75 +199,6 @@ pub(crate) fn customer_from_row(row: &AnyRow, key: &DataKey) -> anyhow::Result<C
     Customer::try_from(r)
 }
 
-/// The counter keys a customer contributes to (see `customer_counts`).
-fn count_keys(c: &Customer) -> Vec<(&'static str, String)> {
-    let mut keys = vec![
-        ("all", String::new()),
-        ("status", c.status.as_str().to_owned()),
-    ];
-    if let Some(v) = &c.country_code {
-        keys.push(("country_code", v.clone()));
-    }
-    if let Some(v) = &c.document_type {
-        keys.push(("document_type", v.clone()));
-    }
-    keys
-}
-
-/// Counter changes: `(dimension, value)` → how much to add.
-pub(crate) type CountDelta = BTreeMap<(&'static str, String), i64>;
-
-/// Adds to `delta` the move of one customer from `old` to `new` (either may be absent).
-pub(crate) fn count_delta(delta: &mut CountDelta, old: Option<&Customer>, new: Option<&Customer>) {
-    for k in old.map(count_keys).unwrap_or_default() {
-        *delta.entry(k).or_default() -= 1;
-    }
-    for k in new.map(count_keys).unwrap_or_default() {
-        *delta.entry(k).or_default() += 1;
-    }
-}
-
-/// Moves the list counters from `old` to `new` (either may be absent), in the caller's
-/// transaction.
-pub(crate) async fn adjust_counts(
-    conn: &mut AnyConnection,
-    merchant: MerchantId,
-    old: Option<&Customer>,
-    new: Option<&Customer>,
-) -> Result<(), sqlx::Error> {
-    let mut delta = CountDelta::new();
-    count_delta(&mut delta, old, new);
-    apply_counts(conn, merchant, delta).await
-}
-
-/// Applies counter changes in one statement, in the caller's transaction.
-pub(crate) async fn apply_counts(
-    conn: &mut AnyConnection,
-    merchant: MerchantId,
-    mut delta: CountDelta,
-) -> Result<(), sqlx::Error> {
-    delta.retain(|_, d| *d != 0);
-    if delta.is_empty() {
-        return Ok(());
-    }
-    let slot = i64::from(rand::random::<u8>() % 8);
-    let mut sql =
-        Sql::new("INSERT INTO customer_counts (merchant_id, dim, value, slot, n) VALUES ");
-    for (i, ((dim, value), d)) in delta.into_iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(mer(merchant))
-            .push(", ")
-            .bind(dim.to_owned())
-            .push(", ")
-            .bind(value);
-        sql.push(", ").bind(slot).push(", ").bind(d).push(")");
-    }
-    sql.push(" ON CONFLICT (merchant_id, dim, value, slot) DO UPDATE SET n = customer_counts.n + excluded.n");
-    let (text, args) = sql.into_parts()?;
-    sqlx::query_with(&text, args).execute(conn).await?;
-    Ok(())
-}
-
 /// The `INSERT … RETURNING` of a new customer (status `NOT_STARTED`, version 1) and its id.
 /// With `skip_duplicate`, an email already taken inserts nothing and returns no row instead of
 /// failing (so a batch can go on in the same transaction).
@@ -403,7 +334,7 @@ pub(crate) async fn insert_new_customer(
     else {
         return Ok(None);
     };
-    count_delta(counts, None, Some(&customer));
+    counts.add(None, Some(&customer));
     events.push(CustomerEvent {
         merchant,
         customer: id,

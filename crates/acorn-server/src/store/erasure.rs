@@ -7,7 +7,8 @@ use acorn_types::{CustomerId, EventKind, FileId, MerchantId, Provider};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::customers::{adjust_counts, bare, mer};
+use super::counts::adjust_counts;
+use super::customers::{bare, mer};
 use super::events::{customer_data, insert_event};
 use super::sql::Sql;
 use super::{Store, StoreError};

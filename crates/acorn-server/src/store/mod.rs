@@ -8,6 +8,7 @@
 
 pub mod batch;
 mod combine;
+pub(crate) mod counts;
 mod customer_list;
 pub mod customers;
 mod email_keys;

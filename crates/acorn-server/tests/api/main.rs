@@ -20,6 +20,7 @@ mod errors;
 mod files;
 mod idempotency;
 mod key_rotation;
+mod list_counts;
 mod migrate_upgrade;
 mod openapi;
 mod redis_limits;

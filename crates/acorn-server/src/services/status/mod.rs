@@ -7,7 +7,7 @@ use acorn_types::{CustomerId, DocumentsState, MerchantId, Registration, Registra
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::store::customers::adjust_counts;
+use crate::store::counts::adjust_counts;
 use crate::store::events::{customer_data, insert_event, registration_data};
 use crate::store::jobs::enqueue;
 use crate::store::registrations::{
