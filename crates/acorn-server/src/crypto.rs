@@ -20,6 +20,9 @@ use sha2::Sha256;
 
 /// The prefix of a sealed value.
 pub const SEALED: &str = "enc1:";
+/// The prefix of a value deflated, then sealed (stored answers, events, provider payloads:
+/// JSON that shrinks to a third or so).
+pub const PACKED: &str = "enc2:";
 /// The prefix of a blind-index value (an HMAC, never an email: it has no `@`).
 pub const BLIND: &str = "bi1:";
 
@@ -174,13 +177,38 @@ impl DataKey {
         )
     }
 
-    /// Opens `enc1:…` text; anything else is legacy plaintext and returned as it is.
+    /// Deflates `plain`, then seals it into `enc2:…` text (for long JSON texts).
+    pub fn seal_packed(&self, plain: &str, aad: &str) -> String {
+        use std::io::Write;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Writing to a Vec cannot fail.
+        let packed = z.write_all(plain.as_bytes()).and_then(|_| z.finish());
+        match packed {
+            Ok(bytes) => format!(
+                "{PACKED}{}",
+                B64.encode(self.cipher.seal(&bytes, aad.as_bytes()))
+            ),
+            Err(_) => self.seal_str(plain, aad),
+        }
+    }
+
+    /// Opens `enc1:…` or `enc2:…` text; anything else is legacy plaintext and returned as it is.
     pub fn open_str(&self, text: String, aad: &str) -> anyhow::Result<String> {
-        let Some(body) = text.strip_prefix(SEALED) else {
-            return Ok(text);
+        let (body, packed) = match (text.strip_prefix(SEALED), text.strip_prefix(PACKED)) {
+            (Some(body), _) => (body, false),
+            (None, Some(body)) => (body, true),
+            (None, None) => return Ok(text),
         };
         let sealed = B64.decode(body).context("sealed value")?;
-        let plain = self.cipher.open(&sealed, aad.as_bytes())?;
+        let mut plain = self.cipher.open(&sealed, aad.as_bytes())?;
+        if packed {
+            use std::io::Read;
+            let mut out = Vec::with_capacity(plain.len() * 3);
+            flate2::read::DeflateDecoder::new(plain.as_slice())
+                .read_to_end(&mut out)
+                .context("packed value")?;
+            plain = out;
+        }
         String::from_utf8(plain).context("sealed value is not UTF-8")
     }
 
@@ -216,14 +244,15 @@ pub fn data_key(merchant: MerchantId) -> anyhow::Result<Arc<DataKey>> {
         .ok_or_else(|| anyhow::anyhow!("the data key of merchant {merchant} is not loaded"))
 }
 
-/// Seals `text` with the merchant's data key (a stored answer, a provider payload).
+/// Deflates and seals `text` with the merchant's data key (a stored answer, an event's data, a
+/// provider payload).
 pub fn seal_for(merchant: MerchantId, text: &str, aad: &str) -> anyhow::Result<String> {
-    Ok(data_key(merchant)?.seal_str(text, aad))
+    Ok(data_key(merchant)?.seal_packed(text, aad))
 }
 
 /// Opens what [`seal_for`] sealed (legacy plaintext passes as it is).
 pub fn open_for(merchant: MerchantId, text: String, aad: &str) -> anyhow::Result<String> {
-    if !text.starts_with(SEALED) {
+    if !text.starts_with(SEALED) && !text.starts_with(PACKED) {
         return Ok(text);
     }
     data_key(merchant)?.open_str(text, aad)
@@ -258,6 +287,30 @@ mod tests {
         assert_eq!(k.open_str("plain".into(), "x").unwrap(), "plain");
         assert_eq!(k.blind_index("a@b.c"), k.blind_index("a@b.c"));
         assert!(!k.blind_index("a@b.c").contains('@'));
+    }
+
+    #[test]
+    fn packed_values_shrink_and_open() {
+        let k = DataKey::new(&DataKey::generate());
+        let json = format!(
+            "{{\"data\":{{{}}}}}",
+            (0..40)
+                .map(|i| format!("\"field_{i}\":null"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let packed = k.seal_packed(&json, "response_body");
+        assert!(packed.starts_with(PACKED));
+        assert!(
+            packed.len() < k.seal_str(&json, "response_body").len() / 2,
+            "{}",
+            packed.len()
+        );
+        assert_eq!(k.open_str(packed.clone(), "response_body").unwrap(), json);
+        assert!(
+            k.open_str(packed, "event_data").is_err(),
+            "bound to its column"
+        );
     }
 
     #[test]
