@@ -107,6 +107,19 @@ impl Metrics {
         });
     }
 
+    /// Counts one request refused before routing (hyper could not parse its head): no route,
+    /// no method and no latency, only the status.
+    pub fn refused(&self, status: u16) {
+        let labels = [
+            ("method", "(unparsed)".to_owned()),
+            ("route", "(unparsed)".to_owned()),
+            ("status", status.to_string()),
+        ];
+        metrics::with_local_recorder(&self.recorder, || {
+            counter!(REQUESTS, &labels).increment(1);
+        });
+    }
+
     /// Sets the gauges read at scrape time.
     pub fn set_gauges(&self, pools: &[(&'static str, u32, usize)], jobs: &[JobQueue]) {
         metrics::with_local_recorder(&self.recorder, || {

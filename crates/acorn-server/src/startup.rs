@@ -190,9 +190,10 @@ impl Application {
             state.store.clone(),
         )));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        // The guarded listener gives the answers hyper makes by itself the envelope too.
         let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            crate::edge::GuardedListener::new(self.listener, state.metrics.clone()),
+            crate::edge::MakeConn::new(app),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
