@@ -74,6 +74,8 @@ impl Application {
         }
         let master = master_key(&config)?;
         let store = Store::open(&config.database_url).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        store.time_pool_waits(|pool| metrics.pool_wait(pool));
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;
         if released > 0 {
@@ -121,7 +123,7 @@ impl Application {
             tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
         }
         let state = AppState {
-            metrics: Default::default(),
+            metrics,
             limits,
             store,
             auth: Arc::new(auth),

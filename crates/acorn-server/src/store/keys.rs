@@ -17,7 +17,7 @@ impl Store {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
                 .bind(CHECK)
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.read.acquire().await?)
                 .await?;
         match stored {
             Some(v) if v != master.check_value() => anyhow::bail!(
@@ -31,12 +31,12 @@ impl Store {
                 )
                 .bind(CHECK)
                 .bind(master.check_value().to_owned())
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await?;
             }
         }
         let rows = sqlx::query("SELECT merchant_id, wrapped_key FROM merchant_keys")
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         for row in rows {
             let id: String = row.try_get("merchant_id")?;
@@ -70,13 +70,13 @@ impl Store {
             .bind(id.clone())
             .bind(master.wrap(merchant, &fresh))
             .bind(now_micros())
-            .execute(&self.write)
+            .execute(&mut *self.write.acquire().await?)
             .await?;
         // Another process may have won the race: the stored key is the one.
         let wrapped: String =
             sqlx::query_scalar("SELECT wrapped_key FROM merchant_keys WHERE merchant_id = $1")
                 .bind(id)
-                .fetch_one(&self.write)
+                .fetch_one(&mut *self.write.acquire().await?)
                 .await?;
         crypto::remember(merchant, master.unwrap_key(merchant, &wrapped)?);
         Ok(())
