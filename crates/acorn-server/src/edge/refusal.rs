@@ -64,8 +64,8 @@ fn reason(status: StatusCode) -> (&'static str, &'static str, ReasonCode, &'stat
             "malformed request line or header",
             "Bad request",
             ReasonCode::InvalidInput,
-            "the request line or a header is not valid HTTP (a control character, a byte \
-             that is not ASCII, or a malformed header)",
+            "the request line or a header is not valid HTTP (for example a control \
+             character or a byte that is not ASCII in the URL, or a malformed header)",
         ),
     }
 }
