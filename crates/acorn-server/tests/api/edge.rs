@@ -135,6 +135,19 @@ both_stores! {
         );
     }
 
+    async fn a_bad_request_pipelined_behind_a_good_one_gets_the_envelope(app) {
+        let both = b"GET /api/health HTTP/1.1\r\nHost: acorn\r\n\r\nGET /api/\x01 HTTP/1.1\r\nHost: acorn\r\n\r\n";
+        let mut stream = TcpStream::connect(addr(&app)).await.expect("connect");
+        stream.write_all(both).await.expect("write");
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out).await;
+        let first = Raw::parse(&out).expect("a first response");
+        assert_eq!(first.status, 200);
+        let len = first.content_length().expect("content-length");
+        let second = Raw::parse(&first.body[len..]).expect("a second response");
+        second.assert_envelope(400);
+    }
+
     async fn a_bad_request_after_a_good_one_on_the_same_connection_gets_the_envelope(app) {
         let mut stream = TcpStream::connect(addr(&app)).await.expect("connect");
         stream.write_all(b"GET /api/health HTTP/1.1\r\nHost: acorn\r\n\r\n").await.expect("write");
