@@ -8,25 +8,15 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+source "$root/scripts/lib/serve.sh"
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore schemathesis
 cargo build -q -p acorn
 
 data="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$target/debug/acorn" serve --data-dir "$data" --listen "127.0.0.1:$port" --sandbox true \
-  --sandbox-step-delay 0 --rate-limit off --grant-rate-limit off >"$data/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  grep -q 'client_secret:' "$data/serve.log" 2>/dev/null &&
-    curl -fs "$base/api/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-id="$(awk '/client_id:/ {print $2; exit}' "$data/serve.log")"
-secret="$(awk '/client_secret:/ {print $2; exit}' "$data/serve.log")"
+acorn_serve "$data" "$data" --sandbox true --rate-limit off --grant-rate-limit off
+base="$ACORN_URL"
+id="$ACORN_CLIENT_ID"
+secret="$ACORN_CLIENT_SECRET"
 token="$(curl -fs "$base/api/v1/merchant/token/grant" -H 'content-type: application/json' \
   -d "{\"client_id\":\"$id\",\"client_secret\":\"$secret\",\"grant_type\":\"client_credentials\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"

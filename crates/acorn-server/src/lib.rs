@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod dashboard;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod files;

@@ -1,6 +1,6 @@
 //! `GET /metrics`: Prometheus text format (contract §10), through the `metrics` crate and
 //! `metrics-exporter-prometheus`: request counts and latency by method, route template and
-//! status, the database pools' size and idle connections, and the job queue's depth and oldest
+//! status, the database pools' size, idle connections and wait for a connection, and the job queue's depth and oldest
 //! pending job by kind. Routes are templates (`/api/v1/customers/{id}`), never concrete paths,
 //! so the series stay few and carry no customer data; the exporter escapes label values.
 //!
@@ -24,7 +24,13 @@ use crate::state::AppState;
 /// Latency histogram bounds, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
+/// Bounds of the wait for a database connection, in seconds (most checkouts take microseconds).
+const WAIT_BUCKETS: [f64; 12] = [
+    0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 10.0,
+];
+
 const REQUESTS: &str = "acorn_http_requests_total";
+const POOL_WAIT: &str = "acorn_db_pool_acquire_seconds";
 const DURATION: &str = "acorn_http_request_duration_seconds";
 
 /// The metrics of one server.
@@ -41,11 +47,14 @@ impl std::fmt::Debug for Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let builder = PrometheusBuilder::new();
-        let recorder = builder
+        // Setting buckets fails only for an empty list; these are constants.
+        let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), &BUCKETS)
-            .unwrap_or_else(|_| PrometheusBuilder::new())
-            .build_recorder();
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(POOL_WAIT.to_owned()), &WAIT_BUCKETS)
+            })
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
         let handle = recorder.handle();
         let metrics = Metrics { recorder, handle };
         metrics.describe();
@@ -68,6 +77,11 @@ impl Metrics {
             metrics::describe_gauge!(
                 "acorn_db_pool_idle_connections",
                 "Idle connections of each database pool."
+            );
+            metrics::describe_histogram!(
+                POOL_WAIT,
+                Unit::Seconds,
+                "Wait for a connection of each database pool (a transaction: checkout and BEGIN)."
             );
             metrics::describe_gauge!("acorn_jobs_pending", "Jobs waiting or running, by kind.");
             metrics::describe_counter!(
@@ -105,6 +119,25 @@ impl Metrics {
             counter!(REQUESTS, &labels).increment(1);
             histogram!(DURATION, &labels).record(latency.as_secs_f64());
         });
+    }
+
+    /// Counts one request refused before routing (hyper could not parse its head): no route,
+    /// no method and no latency, only the status.
+    pub fn refused(&self, status: u16) {
+        let labels = [
+            ("method", "(unparsed)".to_owned()),
+            ("route", "(unparsed)".to_owned()),
+            ("status", status.to_string()),
+        ];
+        metrics::with_local_recorder(&self.recorder, || {
+            counter!(REQUESTS, &labels).increment(1);
+        });
+    }
+
+    /// The histogram of waits for a connection of `pool` (`read`, `write`), for the store to
+    /// record into.
+    pub fn pool_wait(&self, pool: &'static str) -> metrics::Histogram {
+        metrics::with_local_recorder(&self.recorder, || histogram!(POOL_WAIT, "pool" => pool))
     }
 
     /// Sets the gauges read at scrape time.
@@ -226,6 +259,26 @@ mod tests {
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text
             .contains("_count{method=\"GET\",route=\"/api/v1/customers/{id}\",status=\"200\"} 2"));
+    }
+
+    #[test]
+    fn pool_waits_are_a_histogram_by_pool() {
+        let m = Metrics::default();
+        m.pool_wait("write").record(0.0003);
+        m.pool_wait("write").record(0.02);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE acorn_db_pool_acquire_seconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("acorn_db_pool_acquire_seconds_bucket{pool=\"write\",le=\"0.0005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("acorn_db_pool_acquire_seconds_count{pool=\"write\"} 2"),
+            "{text}"
+        );
     }
 
     #[test]

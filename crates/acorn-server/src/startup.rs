@@ -51,6 +51,8 @@ impl Application {
         }
         let master = Keyring::load(KeySource::of(&config)?)?;
         let store = Store::open(&config.database_url).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        store.time_pool_waits(|pool| metrics.pool_wait(pool));
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;
         if released > 0 {
@@ -98,7 +100,7 @@ impl Application {
             tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
         }
         let state = AppState {
-            metrics: Default::default(),
+            metrics,
             limits,
             store,
             auth: Arc::new(auth),
@@ -167,9 +169,10 @@ impl Application {
             state.store.clone(),
         )));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        // The guarded listener gives the answers hyper makes by itself the envelope too.
         let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            crate::edge::GuardedListener::new(self.listener, state.metrics.clone()),
+            crate::edge::MakeConn::new(app),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;

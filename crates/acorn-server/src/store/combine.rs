@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 
+use super::pool::Pool;
 use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
-use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::counts::{apply_counts, CountDelta};
@@ -50,7 +50,7 @@ impl std::fmt::Debug for Job {
 
 impl Combiner {
     /// Starts the writer task on `write` (the store's single-connection write pool).
-    pub(crate) fn start(write: AnyPool) -> Self {
+    pub(crate) fn start(write: Pool) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(write, rx));
         Combiner { jobs }
@@ -79,7 +79,7 @@ impl Combiner {
     }
 }
 
-async fn run(write: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(write: Pool, mut rx: mpsc::Receiver<Job>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         let jobs = std::mem::take(&mut group);
@@ -104,10 +104,10 @@ async fn run(write: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 /// Writes a group in one transaction; the outer error means nothing was committed.
 async fn write_group(
-    write: &AnyPool,
+    write: &Pool,
     jobs: &[Job],
 ) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = write.begin(Some("BEGIN IMMEDIATE")).await?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
     let mut events = Vec::new();

@@ -183,7 +183,7 @@ impl Store {
         let q = &blind(q, &key);
         let (text, args) = Self::count_sql(merchant, q).into_parts()?;
         let count: i64 = sqlx::query_scalar_with(&text, args)
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.read.acquire().await?)
             .await?;
         let (text, args) = Self::page_sql(merchant, q).into_parts()?;
         let mut conn = self.read.acquire().await?;
@@ -219,7 +219,9 @@ impl Store {
             };
             let text = format!("{prefix}{}", sql.text());
             let (_, args) = sql.into_parts()?;
-            let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+            let rows = sqlx::query_with(&text, args)
+                .fetch_all(&mut *self.read.acquire().await?)
+                .await?;
             for row in rows {
                 let line: String = match self.dialect {
                     Dialect::Sqlite => row.try_get("detail")?,

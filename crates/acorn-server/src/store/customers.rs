@@ -408,7 +408,7 @@ impl Store {
         )
         .bind(mer(merchant))
         .bind(bare(id))
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.read.acquire().await?)
         .await?;
         Ok(found.is_some())
     }

@@ -13,7 +13,7 @@ pub(super) async fn rekey(store: &Store) -> anyhow::Result<()> {
     let rows = sqlx::query(
         "SELECT id, email, email_key FROM customers WHERE length(email_key) <> octet_length(email_key)",
     )
-    .fetch_all(&store.write)
+    .fetch_all(&mut *store.write.acquire().await?)
     .await?;
     for row in rows {
         let (id, email, old): (String, String, String) =
@@ -25,7 +25,7 @@ pub(super) async fn rekey(store: &Store) -> anyhow::Result<()> {
         let updated = sqlx::query("UPDATE customers SET email_key = $1 WHERE id = $2")
             .bind(&key)
             .bind(&id)
-            .execute(&store.write)
+            .execute(&mut *store.write.acquire().await?)
             .await;
         if let Err(e) = updated {
             tracing::warn!(customer_id = %id, error = %e,

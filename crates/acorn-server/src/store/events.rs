@@ -169,7 +169,7 @@ impl super::Store {
         sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
         let (text, args) = sql.into_parts()?;
         let rows: Vec<EventRow> = sqlx::query_as_with(&text, args)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         let mut out = rows
             .into_iter()
@@ -193,7 +193,7 @@ impl super::Store {
         ] {
             n += sqlx::query(text)
                 .bind(before)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await?
                 .rows_affected();
         }
@@ -210,7 +210,7 @@ impl super::Store {
             sqlx::query_scalar("SELECT 1 FROM events WHERE merchant_id = $1 AND id = $2")
                 .bind(merchant.uuid().to_string())
                 .bind(id.uuid().to_string())
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.read.acquire().await?)
                 .await?;
         Ok(found.is_some())
     }

@@ -115,7 +115,7 @@ impl Store {
         let rows = sqlx::query(&text)
             .bind(uuid_text(merchant.uuid()))
             .bind(uuid_text(customer.uuid()))
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         Ok(rows
             .iter()
@@ -132,7 +132,7 @@ impl Store {
         let text = format!("SELECT merchant_id, {COLUMNS} FROM files WHERE id = $1");
         let row = sqlx::query(&text)
             .bind(uuid_text(id.uuid()))
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let merchant: String = row.try_get("merchant_id")?;
@@ -150,7 +150,7 @@ impl Store {
         sql.bind_list(&texts);
         let (text, args) = sql.into_parts()?;
         let found: Vec<String> = sqlx::query_scalar_with(&text, args)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         Ok(found.iter().filter_map(|s| FileId::parse(s).ok()).collect())
     }

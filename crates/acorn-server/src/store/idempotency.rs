@@ -168,7 +168,7 @@ impl Store {
         .bind(now)
         .bind(now + retention)
         .bind(req.instance.to_owned())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?
         .rows_affected();
         // 1 row: a new key, or an expired one (not yet purged) taken over.
@@ -181,7 +181,7 @@ impl Store {
         )
         .bind(merchant.clone())
         .bind(req.key.to_owned())
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *self.write.acquire().await?)
         .await?;
         let Some(row) = row else {
             // Purged between the two statements: the key is free again.
@@ -224,7 +224,7 @@ impl Store {
         .bind(req.key.to_owned())
         .bind(now)
         .bind(req.instance.to_owned())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?
         .rows_affected();
         Ok(if taken == 1 {
@@ -257,7 +257,7 @@ impl Store {
         sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND status = 'in_flight'")
             .bind(merchant.uuid().to_string())
             .bind(key.to_owned())
-            .execute(&self.write)
+            .execute(&mut *self.write.acquire().await?)
             .await?;
         Ok(())
     }
@@ -270,7 +270,7 @@ impl Store {
             "DELETE FROM idempotency_keys WHERE status = 'in_flight' AND instance_id = $1",
         )
         .bind(instance.to_owned())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         Ok(done.rows_affected())
     }
@@ -279,7 +279,7 @@ impl Store {
     pub async fn purge_idempotency_keys(&self, now: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *self.write.acquire().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -287,7 +287,7 @@ impl Store {
     /// How many keys exist (tests and diagnostics).
     pub async fn idempotency_key_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.read.acquire().await?)
             .await?)
     }
 }

@@ -143,7 +143,7 @@ impl Store {
         .bind(run_at)
         .bind(error.chars().take(1000).collect::<String>())
         .bind(id.to_owned())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         Ok(())
     }
@@ -158,7 +158,7 @@ impl Store {
     /// How many jobs exist (tests and diagnostics).
     pub async fn pending_jobs(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.read.acquire().await?)
             .await?)
     }
 
@@ -166,7 +166,7 @@ impl Store {
     pub async fn job_queues(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
         let rows: Vec<(String, i64, i64)> =
             sqlx::query_as("SELECT kind, COUNT(*), MIN(created_at) FROM jobs GROUP BY kind")
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await?;
         Ok(rows)
     }

@@ -51,7 +51,7 @@ impl Store {
         );
         let rows =
             sqlx::query("SELECT merchant_id, master_version, wrapped_key FROM merchant_keys")
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await?;
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
@@ -107,7 +107,7 @@ impl Store {
     pub async fn master_checks(&self) -> anyhow::Result<BTreeMap<u32, String>> {
         let rows =
             sqlx::query("SELECT key, value FROM settings WHERE key LIKE 'master_key_check%'")
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await?;
         let mut checks = BTreeMap::new();
         for row in rows {
@@ -142,7 +142,7 @@ impl Store {
     pub async fn master_version(&self) -> anyhow::Result<u32> {
         let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(VERSION)
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.write.acquire().await?)
             .await?;
         Ok(match v {
             Some(v) => v
@@ -162,7 +162,7 @@ impl Store {
         )
         .bind(VERSION)
         .bind(version.to_string())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         Ok(())
     }
@@ -172,7 +172,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT master_version, COUNT(*) AS n FROM merchant_keys GROUP BY master_version",
         )
-        .fetch_all(&self.write)
+        .fetch_all(&mut *self.write.acquire().await?)
         .await?;
         let mut counts = BTreeMap::new();
         for row in rows {
@@ -200,9 +200,9 @@ impl Store {
         )
         .bind(i64::from(target))
         .bind(limit)
-        .fetch_all(&self.write)
+        .fetch_all(&mut *self.write.acquire().await?)
         .await?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin(None).await?;
         let mut done = 0;
         for row in rows {
             let text: String = row.try_get("merchant_id")?;
@@ -246,7 +246,7 @@ impl Store {
                 "SELECT master_version, wrapped_key FROM merchant_keys WHERE merchant_id = $1",
             )
             .bind(merchant.uuid().to_string())
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.write.acquire().await?)
             .await?;
             if let Some(row) = row {
                 let version = version_of(row.try_get("master_version")?)?;
@@ -290,7 +290,7 @@ impl Store {
         .bind(now_micros())
         .bind(VERSION)
         .bind(i64::from(version))
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         Ok(())
     }

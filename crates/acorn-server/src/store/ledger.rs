@@ -35,7 +35,7 @@ impl Store {
         .bind(bucket.to_owned())
         .bind(amount)
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         Ok(id)
     }
@@ -56,7 +56,10 @@ impl Store {
         sql.bind_list(&ids)
             .push(" GROUP BY registration_id, currency, bucket");
         let (text, args) = sql.into_parts()?;
-        for row in sqlx::query_with(&text, args).fetch_all(&self.read).await? {
+        let rows = sqlx::query_with(&text, args)
+            .fetch_all(&mut *self.read.acquire().await?)
+            .await?;
+        for row in rows {
             let reg: String = row.try_get("registration_id")?;
             let reg = RegistrationId::parse(&reg).map_err(|e| anyhow::anyhow!("{e}"))?;
             let currency: String = row.try_get("currency")?;

@@ -49,7 +49,7 @@ impl Store {
             .bind(m.client_id.clone())
             .bind(m.secret_hash.clone())
             .bind(now_micros())
-            .execute(&self.write)
+            .execute(&mut *self.write.acquire().await?)
             .await
             .on_unique_violation("client_id")?;
         self.ensure_key(m.id).await?;
@@ -61,7 +61,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, name, client_id, created_at FROM merchants ORDER BY created_at, id",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.read.acquire().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -79,7 +79,7 @@ impl Store {
     /// How many merchants exist.
     pub async fn count_merchants(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM merchants")
-            .fetch_one(&self.write)
+            .fetch_one(&mut *self.write.acquire().await?)
             .await?)
     }
 
@@ -90,7 +90,7 @@ impl Store {
     ) -> Result<Option<MerchantAuth>, StoreError> {
         let row = sqlx::query("SELECT id, secret_hash FROM merchants WHERE client_id = $1")
             .bind(client_id.to_owned())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
@@ -119,7 +119,7 @@ impl Store {
     async fn merchant_exists_uncached(&self, id: MerchantId) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM merchants WHERE id = $1")
             .bind(id.uuid().to_string())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
         Ok(found.is_some())
     }
@@ -129,7 +129,7 @@ impl Store {
         self.known_merchants.forget(id);
         let done = sqlx::query("DELETE FROM merchants WHERE id = $1")
             .bind(id.uuid().to_string())
-            .execute(&self.write)
+            .execute(&mut *self.write.acquire().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

@@ -22,6 +22,7 @@ mod ledger;
 mod merchants;
 mod migrate;
 pub mod notifications;
+mod pool;
 pub mod registrations;
 mod sealing;
 mod sql;
@@ -35,7 +36,7 @@ use acorn_types::Timestamp;
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Transaction};
 
 pub use customer_list::{ListPage, ListQuery, Page, RegistrationFilter};
 pub use customers::UpdateOutcome;
@@ -105,9 +106,9 @@ pub struct Store {
     dialect: Dialect,
     /// Used for every write transaction. On SQLite it has exactly one connection, so writes
     /// queue in the process instead of fighting over the file lock.
-    write: AnyPool,
+    write: pool::Pool,
     /// Used for reads. On PostgreSQL it is the same pool as `write`.
-    read: AnyPool,
+    read: pool::Pool,
     /// Wakes this process's job worker when a job is committed.
     job_notify: std::sync::Arc<tokio::sync::Notify>,
     /// Wakes this process's webhook deliverer (a replay).
@@ -136,6 +137,14 @@ impl Store {
             .into_iter()
             .map(|(name, pool)| (name, pool.size(), pool.num_idle()))
             .collect()
+    }
+
+    /// Records, from now on, how long each checkout of a connection waits, in the histogram
+    /// `histogram(pool)` gives for `read` and `write` (on PostgreSQL both name one pool: the
+    /// label says what the connection was taken for).
+    pub fn time_pool_waits(&self, histogram: impl Fn(&'static str) -> metrics::Histogram) {
+        self.read.time_waits(histogram("read"));
+        self.write.time_waits(histogram("write"));
     }
 
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file (and its
@@ -178,8 +187,8 @@ impl Store {
             .with_context(|| format!("connecting to PostgreSQL at {server}"))?;
         Ok(Store {
             dialect: Dialect::Postgres,
-            write: pool.clone(),
-            read: pool,
+            write: pool::Pool::new(pool.clone()),
+            read: pool::Pool::new(pool),
             job_notify: Default::default(),
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
@@ -225,11 +234,12 @@ impl Store {
             .await
             .map_err(flatten)
             .with_context(opening)?;
+        let write = pool::Pool::new(write);
         Ok(Store {
             dialect: Dialect::Sqlite,
             combiner: Some(combine::Combiner::start(write.clone())),
             write,
-            read,
+            read: pool::Pool::new(read),
             job_notify: Default::default(),
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
@@ -247,8 +257,8 @@ impl Store {
     /// when another process writes the same file.
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.write.begin().await,
+            Dialect::Sqlite => self.write.begin(Some("BEGIN IMMEDIATE")).await,
+            Dialect::Postgres => self.write.begin(None).await,
         }
     }
 
@@ -263,7 +273,9 @@ impl Store {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.read.acquire().await?)
+            .await?;
         Ok(())
     }
 
@@ -281,11 +293,11 @@ impl Store {
         )
         .bind(key)
         .bind(value)
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
-            .fetch_one(&self.write)
+            .fetch_one(&mut *self.write.acquire().await?)
             .await?;
         Ok(stored)
     }

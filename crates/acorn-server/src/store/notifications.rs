@@ -210,7 +210,7 @@ impl Store {
         filter(&mut count);
         let (text, args) = count.into_parts()?;
         let total: i64 = sqlx::query_scalar_with(&text, args)
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.read.acquire().await?)
             .await?;
         let mut page = Sql::new(SELECT);
         filter(&mut page);
@@ -220,7 +220,7 @@ impl Store {
             .bind(q.offset);
         let (text, args) = page.into_parts()?;
         let rows: Vec<NotificationRow> = sqlx::query_as_with(&text, args)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         let list = rows
             .into_iter()
@@ -239,7 +239,7 @@ impl Store {
         let row: Option<NotificationRow> = sqlx::query_as(&text)
             .bind(merchant.uuid().to_string())
             .bind(id.uuid().to_string())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
         row.ok_or(StoreError::NotFound)?
             .opened(merchant)?
@@ -263,7 +263,7 @@ impl Store {
         .bind(now)
         .bind(merchant.uuid().to_string())
         .bind(id.uuid().to_string())
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(());
@@ -323,7 +323,7 @@ impl Store {
         sql.bind(lease).push(" AND n.id IN ").bind_list(&ids);
         let (text, args) = sql.into_parts()?;
         let mut out: Vec<Delivery> = sqlx::query_as_with(&text, args)
-            .fetch_all(&self.write)
+            .fetch_all(&mut *self.write.acquire().await?)
             .await?;
         for d in &mut out {
             let merchant = MerchantId::parse(&d.merchant_id)
@@ -388,7 +388,7 @@ impl Store {
         let (depth, oldest): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MIN(created_at) FROM webhook_notifications WHERE status = 'pending'",
         )
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.read.acquire().await?)
         .await?;
         Ok((depth, oldest))
     }

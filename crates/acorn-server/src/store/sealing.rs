@@ -66,7 +66,7 @@ impl Store {
         let rows = sqlx::query(&text)
             .bind(mer(merchant))
             .bind(batch)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         let mut done = 0;
         for row in rows {
@@ -92,7 +92,7 @@ impl Store {
                 .bind(email_key);
             let (text, args) = sql.into_parts()?;
             done += sqlx::query_with(&text, args)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await?
                 .rows_affected();
         }
@@ -104,7 +104,7 @@ impl Store {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi1:%'",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.read.acquire().await?)
         .await?;
         let mut total = 0;
         for id in ids {

@@ -104,7 +104,7 @@ impl Store {
         .bind(encode_types(&new.event_types))
         .bind(new.secret.clone())
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *self.write.acquire().await?)
         .await
         .on_unique_violation("url")?;
         Ok(Endpoint {
@@ -128,7 +128,7 @@ impl Store {
         let row: Option<EndpointRow> = sqlx::query_as(&text)
             .bind(merchant.uuid().to_string())
             .bind(id.uuid().to_string())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }
@@ -139,7 +139,7 @@ impl Store {
             format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE merchant_id = $1 ORDER BY id");
         let rows: Vec<EndpointRow> = sqlx::query_as(&text)
             .bind(merchant.uuid().to_string())
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.read.acquire().await?)
             .await?;
         rows.into_iter().map(Endpoint::try_from).collect()
     }
@@ -202,7 +202,7 @@ impl Store {
             .bind(now)
             .bind(merchant.uuid().to_string())
             .bind(id.uuid().to_string())
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.write.acquire().await?)
             .await?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }

@@ -99,6 +99,25 @@ both_stores! {
         }
     }
 
+    async fn metrics_time_the_wait_for_a_database_connection(app) {
+        // Reads (the list) and writes (the create) check connections out of both pools.
+        app.customer(json!({"email": "pool-wait@example.com"})).await;
+        app.list_customers("").await;
+        let res = app.http.get(format!("{}/metrics", app.base)).send().await.expect("send");
+        let text = res.text().await.expect("text");
+        assert!(text.contains("# TYPE acorn_db_pool_acquire_seconds histogram"), "{text}");
+        for pool in ["read", "write"] {
+            let prefix = format!("acorn_db_pool_acquire_seconds_count{{pool=\"{pool}\"}} ");
+            let count: u64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{prefix} missing: {text}"));
+            assert!(count > 0, "{prefix}{count}");
+            assert!(text.contains(&format!("acorn_db_pool_acquire_seconds_bucket{{pool=\"{pool}\",le=\"0.001\"}}")), "{text}");
+        }
+    }
+
     async fn openapi_document_is_served_without_auth(app) {
         let res = app.http.get(format!("{}/openapi.json", app.base)).send().await.expect("send");
         assert_eq!(res.status().as_u16(), 200);
