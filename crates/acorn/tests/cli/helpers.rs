@@ -115,21 +115,29 @@ impl Server {
 
     /// Creates another merchant with `acorn merchants create` while the server runs.
     pub fn new_merchant(&self, name: &str) -> Merchant {
-        let out = acorn_bare()
-            .args(["merchants", "create", "--name", name, "--json"])
-            .env("ACORN_DATA_DIR", self.dir.path())
-            .output()
-            .expect("merchants create");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let v = self.operator_json(&["merchants", "create", "--name", name]);
         Merchant {
             client_id: v["client_id"].as_str().expect("id").to_owned(),
             client_secret: v["client_secret"].as_str().expect("secret").to_owned(),
         }
+    }
+
+    /// Runs an operator command (`acorn merchants …`, `acorn keys …`) on the server's data
+    /// directory with `--json`, expects success, parses stdout.
+    pub fn operator_json(&self, args: &[&str]) -> Value {
+        let out = acorn_bare()
+            .env_remove("ACORN_MASTER_KEY")
+            .args(args)
+            .arg("--json")
+            .env("ACORN_DATA_DIR", self.dir.path())
+            .output()
+            .expect("run acorn");
+        assert!(
+            out.status.success(),
+            "acorn {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
     }
 
     /// A scratch directory that lives as long as the server.

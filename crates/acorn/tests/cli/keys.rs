@@ -17,22 +17,7 @@ fn keys_rotate_beside_a_running_server_and_the_server_keeps_serving() {
         "document_number=12345678900",
     ]);
     let id = created["id"].as_str().expect("id").to_owned();
-    let status = |args: &[&str]| -> serde_json::Value {
-        let out = acorn_bare()
-            .env_remove("ACORN_MASTER_KEY")
-            .args(args)
-            .arg("--data-dir")
-            .arg(&dir)
-            .arg("--json")
-            .output()
-            .expect("acorn keys");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("json")
-    };
+    let status = |args: &[&str]| server.operator_json(args);
     assert_eq!(status(&["keys", "status"])["version"], 1);
     let done = status(&["keys", "rotate"]);
     assert_eq!(done["to"], 2, "{done}");
