@@ -73,7 +73,7 @@ impl Application {
             })?;
         }
         let master = master_key(&config)?;
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open_with(&config.database_url, config.sqlite_synchronous).await?;
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;
         if released > 0 {
