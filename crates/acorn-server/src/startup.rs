@@ -14,7 +14,7 @@ use crate::providers::stripe::StripeAdapter;
 use crate::providers::Providers;
 use crate::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
 use crate::routes::router;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::Store;
 
 /// The master key: `config.master_key`, else the key file (given, or `master.key` beside a
@@ -120,7 +120,7 @@ impl Application {
         if config.redis_url.is_some() {
             tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
         }
-        let state = AppState {
+        let state = AppState::new(Shared {
             metrics: Default::default(),
             limits,
             store,
@@ -128,7 +128,7 @@ impl Application {
             files: Arc::new(files),
             config: Arc::new(config),
             providers,
-        };
+        });
         Ok(Application {
             listener,
             addr,

@@ -4,7 +4,9 @@
 use acorn_types::{Customer, CustomerId, MerchantId};
 use sqlx::Row;
 
-use super::customers::{bare, customer_from_row, mer, COLUMNS};
+use super::customers::{
+    bare, customer_from_row, has_registrations, mer, COLUMNS, HAS_REGISTRATIONS,
+};
 use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{Dialect, Store, StoreError};
@@ -109,8 +111,16 @@ impl Store {
         }
     }
 
-    fn page_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
-        let mut sql = Sql::new(&format!("SELECT {} FROM customers", *COLUMNS));
+    /// The page's query; with `count`, each row also carries the count of all matches
+    /// (column `total`), so a list is one query.
+    fn page_sql(merchant: MerchantId, q: &ListQuery, count: bool) -> Sql {
+        let mut sql = Sql::new(&format!("SELECT {}{HAS_REGISTRATIONS}", *COLUMNS));
+        if count {
+            sql.push(", (");
+            Self::push_count(&mut sql, merchant, q);
+            sql.push(") AS total");
+        }
+        sql.push(" FROM customers");
         Self::push_filters(&mut sql, merchant, q);
         match q.page {
             Page::Offset(offset) => {
@@ -139,6 +149,13 @@ impl Store {
     /// ones the counters track (none, or a single one of country/document type/status),
     /// else a `COUNT(*)` that the filter indexes serve.
     fn count_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
+        let mut sql = Sql::new("");
+        Self::push_count(&mut sql, merchant, q);
+        sql
+    }
+
+    /// Appends the counting query of [`Store::count_sql`] to `sql`.
+    fn push_count(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {
         let tracked = [
             ("country_code", &q.countries),
             ("document_type", &q.document_types),
@@ -150,17 +167,16 @@ impl Store {
                 Some((dim, values)) => (*dim, (*values).clone()),
                 None => ("all", vec![String::new()]),
             };
-            let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE merchant_id = ");
-            sql.bind(mer(merchant))
+            sql.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE merchant_id = ")
+                .bind(mer(merchant))
                 .push(" AND dim = ")
                 .bind(dim.to_owned())
                 .push(" AND value IN ")
                 .bind_list(&values);
-            return sql;
+            return;
         }
-        let mut sql = Sql::new("SELECT COUNT(*) FROM customers");
-        Self::push_filters(&mut sql, merchant, q);
-        sql
+        sql.push("SELECT COUNT(*) FROM customers");
+        Self::push_filters(sql, merchant, q);
     }
 
     /// One page of customers, newest first, with the total count of matches.
@@ -171,13 +187,23 @@ impl Store {
     ) -> Result<ListPage, StoreError> {
         let key = crate::crypto::data_key(merchant)?;
         let q = &blind(q, &key);
-        let (text, args) = Self::count_sql(merchant, q).into_parts()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args)
-            .fetch_one(&self.read)
-            .await?;
-        let (text, args) = Self::page_sql(merchant, q).into_parts()?;
+        let (text, args) = Self::page_sql(merchant, q, true).into_parts()?;
         let mut conn = self.read.acquire().await?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
+        let count: i64 = match rows.first() {
+            Some(row) => row.try_get("total")?,
+            // No row carries the count: ask for it alone.
+            None => {
+                let (text, args) = Self::count_sql(merchant, q).into_parts()?;
+                sqlx::query_scalar_with(&text, args)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
+        };
+        let with_registrations = rows
+            .iter()
+            .map(has_registrations)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut customers = rows
             .iter()
             .map(|r| customer_from_row(r, &key))
@@ -187,7 +213,9 @@ impl Store {
         if matches!(q.page, Page::Before(_)) {
             customers.reverse();
         }
-        attach_platforms(&mut conn, &mut customers).await?;
+        if with_registrations.contains(&true) {
+            attach_platforms(&mut conn, &mut customers).await?;
+        }
         Ok(ListPage {
             count: u64::try_from(count).unwrap_or(0),
             customers,
@@ -202,7 +230,10 @@ impl Store {
         q: &ListQuery,
     ) -> Result<String, StoreError> {
         let mut out = String::new();
-        for sql in [Self::page_sql(merchant, q), Self::count_sql(merchant, q)] {
+        for sql in [
+            Self::page_sql(merchant, q, false),
+            Self::count_sql(merchant, q),
+        ] {
             let prefix = match self.dialect {
                 Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
                 Dialect::Postgres => "EXPLAIN ",

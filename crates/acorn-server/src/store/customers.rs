@@ -36,6 +36,16 @@ pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
     cols.join(", ")
 });
 
+/// An extra column of a customer read: whether it has registrations, so that reading customers
+/// without any (most of them) takes no second query.
+pub(crate) const HAS_REGISTRATIONS: &str = ", CAST(CASE WHEN EXISTS (SELECT 1 FROM registrations r WHERE r.customer_id = customers.id) THEN 1 ELSE 0 END AS BIGINT) AS has_registrations";
+
+/// The [`HAS_REGISTRATIONS`] column of a row.
+pub(crate) fn has_registrations(row: &AnyRow) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>("has_registrations")? != 0)
+}
+
 /// The result of an update.
 #[derive(Debug)]
 pub enum UpdateOutcome {
@@ -423,7 +433,7 @@ impl Store {
         suffix: &str,
     ) -> Result<Option<Customer>, StoreError> {
         let text = format!(
-            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
+            "SELECT {}{HAS_REGISTRATIONS} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
             *COLUMNS
         );
         let row = sqlx::query(&text)
@@ -431,15 +441,14 @@ impl Store {
             .bind(bare(id))
             .fetch_optional(&mut *conn)
             .await?;
-        let key = crypto::data_key(merchant)?;
-        let Some(mut customer) = row
-            .as_ref()
-            .map(|r| customer_from_row(r, &key))
-            .transpose()?
-        else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
+        let key = crypto::data_key(merchant)?;
+        let mut customer = customer_from_row(&row, &key)?;
+        if has_registrations(&row)? {
+            attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
+        }
         Ok(Some(customer))
     }
 
