@@ -363,10 +363,10 @@ impl Store {
 /// A connection idle for longer than this is pinged before it is handed out.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-/// Pool options shared by every pool: instead of sqlx's ping before *every* acquire (a round
-/// trip to the SQLite worker thread or the PostgreSQL server on each request, a sixth of a GET's
-/// cost), only a connection that sat idle for [`PING_AFTER_IDLE`] is checked; a busy pool's
-/// connections have just proven themselves.
+/// Pool options shared by every pool: instead of sqlx's ping before *every* acquire (one more
+/// round trip to the SQLite worker thread or the PostgreSQL server per request; in a profile of
+/// GETs the thread hand-offs were the largest cost), only a connection that sat idle for
+/// [`PING_AFTER_IDLE`] is checked; a busy pool's connections have just proven themselves.
 fn pool_options() -> AnyPoolOptions {
     AnyPoolOptions::new()
         .test_before_acquire(false)
