@@ -9,6 +9,7 @@
 pub mod batch;
 mod combine;
 mod customer_list;
+mod customer_row;
 pub mod customers;
 mod email_keys;
 pub mod erasure;
