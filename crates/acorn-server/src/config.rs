@@ -23,6 +23,9 @@ pub enum LogFormat {
 pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
+    /// SQLite's durability: `Full` (the default) fsyncs every commit, `Normal` only
+    /// checkpoints (PostgreSQL ignores it).
+    pub sqlite_synchronous: crate::store::SqliteSynchronous,
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
     /// Directory for the embedded database and local files.
@@ -156,6 +159,7 @@ impl Config {
         let data_dir = data_dir.into();
         Config {
             database_url: default_database_url(&data_dir),
+            sqlite_synchronous: crate::store::SqliteSynchronous::Full,
             listen: Self::DEFAULT_LISTEN,
             master_key: None,
             master_key_file: None,

@@ -15,7 +15,7 @@ use crate::providers::stripe::StripeAdapter;
 use crate::providers::Providers;
 use crate::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
 use crate::routes::router;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::Store;
 
 /// Seals, in the background, customer rows written before encryption existed (they are read
@@ -50,7 +50,7 @@ impl Application {
             })?;
         }
         let master = Keyring::load(KeySource::of(&config)?)?;
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open_with(&config.database_url, config.sqlite_synchronous).await?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
         store.time_pool_waits(|pool| metrics.pool_wait(pool));
         let instance = config.instance();
@@ -99,7 +99,7 @@ impl Application {
         if config.redis_url.is_some() {
             tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
         }
-        let state = AppState {
+        let state = AppState::new(Shared {
             metrics,
             limits,
             store,
@@ -107,7 +107,7 @@ impl Application {
             files: Arc::new(files),
             config: Arc::new(config),
             providers,
-        };
+        });
         Ok(Application {
             listener,
             addr,

@@ -9,9 +9,29 @@ use crate::providers::Providers;
 use crate::ratelimit::Limits;
 use crate::store::Store;
 
-/// Shared, cheaply cloned application state.
+/// Shared, cheaply cloned application state: one reference count (the middleware and the
+/// handler each clone it per request), the parts behind it through `Deref`.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Shares `parts`.
+    pub fn new(parts: Shared) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// Credential and token keys.

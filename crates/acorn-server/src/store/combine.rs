@@ -4,20 +4,25 @@
 //! the connection's thread, so a create costs its six statements (begin, insert, counters,
 //! event, stored answer, commit) of latency on the one write path. Creates that arrive while
 //! another group is being written wait in a queue; the combiner then writes them all in one
-//! transaction: an insert each (plus its stored answer when keyed), one counters statement,
+//! transaction: one multi-row insert per run of creates giving the same fields (one insert
+//! each if that statement fails), a stored answer per keyed create, one counters statement,
 //! one multi-row event insert, one commit. Each request still gets its own answer (a duplicate
 //! email fails only its own create), and only after the commit. Nothing here outlives a
 //! request: a create waits for its answer, as it would for its own transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::pool::Pool;
 use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::counts::{apply_counts, CountDelta};
-use super::customers::insert_new_customer;
+use super::customers::{
+    account_created, bare, customer_from_row, insert_head, push_new_row, COLUMNS,
+};
 use super::events::insert_customer_events;
 use super::idempotency::KeyAnswer;
 use super::StoreError;
@@ -108,38 +113,48 @@ async fn write_group(
     jobs: &[Job],
 ) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
     let mut tx = write.begin(Some("BEGIN IMMEDIATE")).await?;
+    let ids: Vec<CustomerId> = jobs.iter().map(|_| CustomerId::new()).collect();
+    let mut created = Vec::with_capacity(jobs.len());
+    let mut start = 0;
+    while start < jobs.len() {
+        let fields = field_names(&jobs[start].patch);
+        let len = jobs[start..]
+            .iter()
+            .take_while(|j| field_names(&j.patch) == fields)
+            .count();
+        let (run, run_ids) = (&jobs[start..start + len], &ids[start..start + len]);
+        // On SQLite a failing statement undoes only itself: when the run's statement fails,
+        // each create is tried alone, so one bad create does not spoil the others.
+        match insert_run(&mut tx, run, run_ids).await {
+            Ok(rows) => created.extend(rows.into_iter().map(Ok)),
+            Err(_) if len > 1 => {
+                for (job, id) in run.iter().zip(run_ids) {
+                    let one = insert_run(&mut tx, std::slice::from_ref(job), &[*id]).await;
+                    created.push(one.map(|mut rows| rows.pop().flatten()));
+                }
+            }
+            Err(e) => created.push(Err(e)),
+        }
+        start += len;
+    }
     let mut results = Vec::with_capacity(jobs.len());
     let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
     let mut events = Vec::new();
-    for job in jobs {
+    for ((job, id), customer) in jobs.iter().zip(&ids).zip(created) {
         let delta = counts.entry(job.merchant).or_default();
-        // On SQLite a failing statement undoes only itself, so one bad create does not spoil
-        // the group; an email already taken inserts nothing.
-        let created = insert_new_customer(
-            &mut tx,
-            job.merchant,
-            CustomerId::new(),
-            &job.patch,
-            job.now,
-            delta,
-            &mut events,
-        )
-        .await;
-        let customer = match created {
-            Ok(Some(customer)) => customer,
-            Ok(None) => {
-                results.push(Err(StoreError::Duplicate("email")));
-                continue;
+        match customer {
+            Ok(Some(customer)) => {
+                account_created(&customer, *id, job.merchant, job.now, delta, &mut events);
+                if let Some(answer) = &job.record {
+                    answer.record(&mut tx, &customer).await?;
+                }
+                results.push(Ok(customer));
             }
-            Err(e) => {
-                results.push(Err(e));
-                continue;
-            }
-        };
-        if let Some(answer) = &job.record {
-            answer.record(&mut tx, &customer).await?;
+            // An email already taken (by a stored customer or an earlier create of the group)
+            // inserted nothing.
+            Ok(None) => results.push(Err(StoreError::Duplicate("email"))),
+            Err(e) => results.push(Err(e)),
         }
-        results.push(Ok(customer));
     }
     for (merchant, delta) in counts {
         apply_counts(&mut tx, merchant, delta).await?;
@@ -147,4 +162,45 @@ async fn write_group(
     insert_customer_events(&mut tx, EventKind::CustomerCreated, &events).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+fn field_names(patch: &CustomerPatch) -> Vec<&'static str> {
+    patch.values().iter().map(|(spec, _)| spec.name).collect()
+}
+
+/// Inserts creates giving the same fields in one statement: each one's customer, or `None`
+/// where its email was taken.
+async fn insert_run(
+    conn: &mut AnyConnection,
+    jobs: &[Job],
+    ids: &[CustomerId],
+) -> Result<Vec<Option<Customer>>, StoreError> {
+    let Some(first) = jobs.first() else {
+        return Ok(vec![]);
+    };
+    let mut sql = insert_head(&first.patch);
+    for (i, (job, id)) in jobs.iter().zip(ids).enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        push_new_row(&mut sql, job.merchant, *id, &job.patch, job.now)?;
+    }
+    // A new customer has no registrations: the inserted row is the whole customer.
+    sql.push(" ON CONFLICT DO NOTHING RETURNING ")
+        .push(&COLUMNS);
+    let (text, args) = sql.into_parts()?;
+    let mut rows: HashMap<String, AnyRow> = HashMap::new();
+    for row in sqlx::query_with(&text, args).fetch_all(&mut *conn).await? {
+        rows.insert(row.try_get("id")?, row);
+    }
+    jobs.iter()
+        .zip(ids)
+        .map(|(job, id)| {
+            let Some(row) = rows.remove(&bare(*id)) else {
+                return Ok(None);
+            };
+            let key = crate::crypto::data_key(job.merchant)?;
+            Ok(Some(customer_from_row(&row, &key)?))
+        })
+        .collect()
 }

@@ -4,7 +4,9 @@
 use acorn_types::{Customer, CustomerId, MerchantId};
 use sqlx::Row;
 
-use super::customers::{bare, customer_from_row, mer, COLUMNS};
+use super::customers::{
+    bare, customer_from_row, has_registrations, mer, COLUMNS, HAS_REGISTRATIONS,
+};
 use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{Dialect, Store, StoreError};
@@ -109,8 +111,16 @@ impl Store {
         }
     }
 
-    fn page_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
-        let mut sql = Sql::new(&format!("SELECT {} FROM customers", *COLUMNS));
+    /// The page's query; with `count`, each row also carries the count of all matches
+    /// (column `total`), so a list is one query.
+    fn page_sql(merchant: MerchantId, q: &ListQuery, count: bool) -> Sql {
+        let mut sql = Sql::new(&format!("SELECT {}{HAS_REGISTRATIONS}", *COLUMNS));
+        if count {
+            sql.push(", (");
+            Self::push_count(&mut sql, merchant, q);
+            sql.push(") AS total");
+        }
+        sql.push(" FROM customers");
         Self::push_filters(&mut sql, merchant, q);
         match q.page {
             Page::Offset(offset) => {
@@ -140,6 +150,13 @@ impl Store {
     /// from `customer_counts`, two or three from the cells of `customer_cube`), else a
     /// `COUNT(*)` that the filter indexes serve (an email matches one row at most).
     fn count_sql(merchant: MerchantId, q: &ListQuery) -> Sql {
+        let mut sql = Sql::new("");
+        Self::push_count(&mut sql, merchant, q);
+        sql
+    }
+
+    /// Appends the counting query of [`Store::count_sql`] to `sql`.
+    fn push_count(sql: &mut Sql, merchant: MerchantId, q: &ListQuery) {
         let tracked = [
             ("country_code", &q.countries),
             ("document_type", &q.document_types),
@@ -147,30 +164,29 @@ impl Store {
         ];
         let used: Vec<_> = tracked.iter().filter(|(_, v)| !v.is_empty()).collect();
         if !q.emails.is_empty() || !q.registration.is_empty() {
-            let mut sql = Sql::new("SELECT COUNT(*) FROM customers");
-            Self::push_filters(&mut sql, merchant, q);
-            return sql;
+            sql.push("SELECT COUNT(*) FROM customers");
+            Self::push_filters(sql, merchant, q);
+            return;
         }
         let sum = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM ";
         if used.len() >= 2 {
-            let mut sql = Sql::new(&format!("{sum}customer_cube WHERE merchant_id = "));
-            sql.bind(mer(merchant));
+            sql.push(&format!("{sum}customer_cube WHERE merchant_id = "))
+                .bind(mer(merchant));
             for (col, values) in used {
                 sql.push(" AND ").push(col).push(" IN ").bind_list(values);
             }
-            return sql;
+            return;
         }
         let (dim, values) = match used.first() {
             Some((dim, values)) => (*dim, (*values).clone()),
             None => ("all", vec![String::new()]),
         };
-        let mut sql = Sql::new(&format!("{sum}customer_counts WHERE merchant_id = "));
-        sql.bind(mer(merchant))
+        sql.push(&format!("{sum}customer_counts WHERE merchant_id = "))
+            .bind(mer(merchant))
             .push(" AND dim = ")
             .bind(dim.to_owned())
             .push(" AND value IN ")
             .bind_list(&values);
-        sql
     }
 
     /// One page of customers, newest first, with the total count of matches.
@@ -181,13 +197,23 @@ impl Store {
     ) -> Result<ListPage, StoreError> {
         let key = crate::crypto::data_key(merchant)?;
         let q = &blind(q, &key);
-        let (text, args) = Self::count_sql(merchant, q).into_parts()?;
-        let count: i64 = sqlx::query_scalar_with(&text, args)
-            .fetch_one(&mut *self.read.acquire().await?)
-            .await?;
-        let (text, args) = Self::page_sql(merchant, q).into_parts()?;
+        let (text, args) = Self::page_sql(merchant, q, true).into_parts()?;
         let mut conn = self.read.acquire().await?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
+        let count: i64 = match rows.first() {
+            Some(row) => row.try_get("total")?,
+            // No row carries the count: ask for it alone.
+            None => {
+                let (text, args) = Self::count_sql(merchant, q).into_parts()?;
+                sqlx::query_scalar_with(&text, args)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
+        };
+        let with_registrations = rows
+            .iter()
+            .map(has_registrations)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut customers = rows
             .iter()
             .map(|r| customer_from_row(r, &key))
@@ -197,7 +223,9 @@ impl Store {
         if matches!(q.page, Page::Before(_)) {
             customers.reverse();
         }
-        attach_platforms(&mut conn, &mut customers).await?;
+        if with_registrations.contains(&true) {
+            attach_platforms(&mut conn, &mut customers).await?;
+        }
         Ok(ListPage {
             count: u64::try_from(count).unwrap_or(0),
             customers,
@@ -212,7 +240,10 @@ impl Store {
         q: &ListQuery,
     ) -> Result<String, StoreError> {
         let mut out = String::new();
-        for sql in [Self::page_sql(merchant, q), Self::count_sql(merchant, q)] {
+        for sql in [
+            Self::page_sql(merchant, q, false),
+            Self::count_sql(merchant, q),
+        ] {
             let prefix = match self.dialect {
                 Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
                 Dialect::Postgres => "EXPLAIN ",

@@ -4,19 +4,18 @@ use std::sync::LazyLock;
 
 use acorn_types::customer::{FieldKind, FieldSpec, WRITABLE_FIELDS};
 use acorn_types::{Customer, CustomerId, CustomerPatch, CustomerStatus, MerchantId};
-use anyhow::Context;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::AnyConnection;
 
 use super::counts::CountDelta;
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
-use super::sealing::{bind_field, open};
+use super::sealing::bind_field;
 use super::sql::Sql;
-use super::{format_time, OnUnique, Store, StoreError};
-use crate::crypto::{self, DataKey};
+use super::{OnUnique, Store, StoreError};
+use crate::crypto;
 
 /// Every column read for a customer, in one place.
 pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
@@ -35,6 +34,18 @@ pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
     ]);
     cols.join(", ")
 });
+
+/// An extra column of a customer read: whether it has registrations, so that reading customers
+/// without any (most of them) takes no second query.
+pub(crate) const HAS_REGISTRATIONS: &str = ", CAST(CASE WHEN EXISTS (SELECT 1 FROM registrations r WHERE r.customer_id = customers.id) THEN 1 ELSE 0 END AS BIGINT) AS has_registrations";
+
+/// The [`HAS_REGISTRATIONS`] column of a row.
+pub(crate) fn has_registrations(row: &AnyRow) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>("has_registrations")? != 0)
+}
+
+pub(crate) use super::customer_row::customer_from_row;
 
 /// The result of an update.
 #[derive(Debug)]
@@ -64,141 +75,6 @@ pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
     };
 }
 
-/// A customer row as stored: every column of [`COLUMNS`].
-#[derive(sqlx::FromRow)]
-struct CustomerRow {
-    id: String,
-    email: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    company_name: Option<String>,
-    document_number: Option<String>,
-    document_type: Option<String>,
-    dob: Option<String>,
-    phone_country_code: Option<String>,
-    phone_area_code: Option<String>,
-    phone_number: Option<String>,
-    country_code: Option<String>,
-    gender: Option<String>,
-    house_number: Option<String>,
-    street_number: Option<String>,
-    street_name: Option<String>,
-    neighborhood: Option<String>,
-    postal_code: Option<String>,
-    city: Option<String>,
-    state: Option<String>,
-    subdivision: Option<String>,
-    mother_name: Option<String>,
-    owner_legal_name: Option<String>,
-    owner_document_number: Option<String>,
-    owner_document_type: Option<String>,
-    company_start_date: Option<String>,
-    social_name: Option<String>,
-    tax_id: Option<String>,
-    monthly_net_income: Option<f64>,
-    additional_info: Option<String>,
-    status: String,
-    customer_wallet: Option<String>,
-    trading_wallet: Option<String>,
-    account_type: Option<String>,
-    synced: Option<i64>,
-    synced_at: Option<i64>,
-    version: i64,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl CustomerRow {
-    /// Opens the sealed columns in place.
-    fn open_sealed(&mut self, k: &DataKey) -> anyhow::Result<()> {
-        self.email = k.open_str(std::mem::take(&mut self.email), "email")?;
-        for (col, v) in [
-            ("document_number", &mut self.document_number),
-            ("dob", &mut self.dob),
-            ("phone_country_code", &mut self.phone_country_code),
-            ("phone_area_code", &mut self.phone_area_code),
-            ("phone_number", &mut self.phone_number),
-            ("tax_id", &mut self.tax_id),
-            ("owner_document_number", &mut self.owner_document_number),
-            ("mother_name", &mut self.mother_name),
-            ("house_number", &mut self.house_number),
-            ("street_number", &mut self.street_number),
-            ("street_name", &mut self.street_name),
-            ("neighborhood", &mut self.neighborhood),
-            ("postal_code", &mut self.postal_code),
-            ("additional_info", &mut self.additional_info),
-        ] {
-            *v = open(k, v.take(), col)?;
-        }
-        Ok(())
-    }
-}
-
-impl TryFrom<CustomerRow> for Customer {
-    type Error = anyhow::Error;
-
-    fn try_from(r: CustomerRow) -> anyhow::Result<Customer> {
-        let id = format!("{}{}", CustomerId::PREFIX, r.id);
-        let additional_info = r
-            .additional_info
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
-            .context("stored additional_info")?;
-        let status = CustomerStatus::parse(&r.status)
-            .map_err(|e| anyhow::anyhow!("stored customer status: {e}"))?;
-        Ok(Customer {
-            customer_id: id.clone(),
-            id,
-            email: r.email,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            company_name: r.company_name,
-            document_number: r.document_number,
-            document_type: r.document_type,
-            dob: r.dob,
-            phone_country_code: r.phone_country_code,
-            phone_area_code: r.phone_area_code,
-            phone_number: r.phone_number,
-            country_code: r.country_code,
-            gender: r.gender,
-            house_number: r.house_number,
-            street_number: r.street_number,
-            street_name: r.street_name,
-            neighborhood: r.neighborhood,
-            postal_code: r.postal_code,
-            city: r.city,
-            state: r.state,
-            subdivision: r.subdivision,
-            mother_name: r.mother_name,
-            owner_legal_name: r.owner_legal_name,
-            owner_document_number: r.owner_document_number,
-            owner_document_type: r.owner_document_type,
-            company_start_date: r.company_start_date,
-            social_name: r.social_name,
-            tax_id: r.tax_id,
-            monthly_net_income: r.monthly_net_income,
-            status,
-            customer_wallet: r.customer_wallet,
-            trading_wallet: r.trading_wallet,
-            account_type: r.account_type,
-            additional_info,
-            platforms: vec![],
-            synced: r.synced.map(|s| s != 0),
-            synced_at: r.synced_at.map(format_time),
-            version: r.version,
-            created_at: format_time(r.created_at),
-            updated_at: format_time(r.updated_at),
-        })
-    }
-}
-
-/// Decodes a customer row (without its platforms), opening its sealed columns with `key`.
-pub(crate) fn customer_from_row(row: &AnyRow, key: &DataKey) -> anyhow::Result<Customer> {
-    let mut r = CustomerRow::from_row(row)?;
-    r.open_sealed(key)?;
-    Customer::try_from(r)
-}
-
 /// The `INSERT … RETURNING` of a new customer (status `NOT_STARTED`, version 1) and its id.
 /// With `skip_duplicate`, an email already taken inserts nothing and returns no row instead of
 /// failing (so a batch can go on in the same transaction).
@@ -209,6 +85,38 @@ pub(crate) fn insert_customer_sql(
     now: i64,
     skip_duplicate: bool,
 ) -> Result<(CustomerId, Sql), StoreError> {
+    let mut sql = insert_head(patch);
+    push_new_row(&mut sql, merchant, id, patch, now)?;
+    if skip_duplicate {
+        sql.push(" ON CONFLICT DO NOTHING");
+    }
+    // A new customer has no registrations: the inserted row is the whole customer.
+    // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
+    sql.push(" RETURNING ").push(&COLUMNS);
+    Ok((id, sql))
+}
+
+/// `INSERT INTO customers (…) VALUES ` for new customers with `patch`'s fields.
+pub(crate) fn insert_head(patch: &CustomerPatch) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
+    );
+    for (spec, _) in patch.values() {
+        sql.push(", ").push(spec.name);
+    }
+    sql.push(") VALUES ");
+    sql
+}
+
+/// Appends the `(…)` row of a new customer (status `NOT_STARTED`, version 1) to an
+/// [`insert_head`] of the same fields, sealing what is sensitive.
+pub(crate) fn push_new_row(
+    sql: &mut Sql,
+    merchant: MerchantId,
+    id: CustomerId,
+    patch: &CustomerPatch,
+    now: i64,
+) -> Result<(), StoreError> {
     // created_at is the id's own timestamp, so id order and creation order agree exactly.
     let (secs, nanos) = id
         .uuid()
@@ -221,14 +129,7 @@ pub(crate) fn insert_customer_sql(
         .and_then(Value::as_str)
         .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
     let key = crypto::data_key(merchant)?;
-
-    let mut sql = Sql::new(
-        "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
-    );
-    for (spec, _) in patch.values() {
-        sql.push(", ").push(spec.name);
-    }
-    sql.push(") VALUES (")
+    sql.push("(")
         .bind(bare(id))
         .push(", ")
         .bind(mer(merchant))
@@ -239,16 +140,10 @@ pub(crate) fn insert_customer_sql(
     sql.push(", 1, ").bind(created_at).push(", ").bind(now);
     for (spec, value) in patch.values() {
         sql.push(", ");
-        bind_field(&mut sql, &key, spec, value);
+        bind_field(sql, &key, spec, value);
     }
     sql.push(")");
-    if skip_duplicate {
-        sql.push(" ON CONFLICT DO NOTHING");
-    }
-    // A new customer has no registrations: the inserted row is the whole customer.
-    // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
-    sql.push(" RETURNING ").push(&COLUMNS);
-    Ok((id, sql))
+    Ok(())
 }
 
 /// Inserts a new customer (status `NOT_STARTED`, version 1); a taken email is
@@ -334,14 +229,27 @@ pub(crate) async fn insert_new_customer(
     else {
         return Ok(None);
     };
-    counts.add(None, Some(&customer));
+    account_created(&customer, id, merchant, now, counts, events);
+    Ok(Some(customer))
+}
+
+/// Adds a created customer's counter changes and `customer.created` event to those its
+/// transaction writes at the end.
+pub(crate) fn account_created(
+    customer: &Customer,
+    id: CustomerId,
+    merchant: MerchantId,
+    now: i64,
+    counts: &mut CountDelta,
+    events: &mut Vec<CustomerEvent>,
+) {
+    counts.add(None, Some(customer));
     events.push(CustomerEvent {
         merchant,
         customer: id,
-        data: super::events::customer_data(&customer, None, &[]).to_string(),
+        data: super::events::customer_data(customer, None, &[]).to_string(),
         at: now,
     });
-    Ok(Some(customer))
 }
 
 impl Store {
@@ -354,7 +262,7 @@ impl Store {
         suffix: &str,
     ) -> Result<Option<Customer>, StoreError> {
         let text = format!(
-            "SELECT {} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
+            "SELECT {}{HAS_REGISTRATIONS} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
             *COLUMNS
         );
         let row = sqlx::query(&text)
@@ -362,15 +270,14 @@ impl Store {
             .bind(bare(id))
             .fetch_optional(&mut *conn)
             .await?;
-        let key = crypto::data_key(merchant)?;
-        let Some(mut customer) = row
-            .as_ref()
-            .map(|r| customer_from_row(r, &key))
-            .transpose()?
-        else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
+        let key = crypto::data_key(merchant)?;
+        let mut customer = customer_from_row(&row, &key)?;
+        if has_registrations(&row)? {
+            attach_platforms(conn, std::slice::from_mut(&mut customer)).await?;
+        }
         Ok(Some(customer))
     }
 

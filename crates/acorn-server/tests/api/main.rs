@@ -14,6 +14,7 @@ mod customers_create;
 mod customers_list;
 mod customers_update;
 mod dashboard;
+mod durability;
 mod edge;
 mod email_keys;
 mod erasure;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use acorn_server::providers::stripe::client::DEFAULT_API_BASE;
 use acorn_server::providers::stripe::StripeConfig;
 use acorn_server::startup::ShutdownSignals;
+use acorn_server::store::SqliteSynchronous;
 use acorn_server::{Application, Config, LogFormat};
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
@@ -111,6 +112,10 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_SYNC_RETRY_CAP.as_secs_f64()
     )]
     sync_retry_cap: f64,
+    /// SQLite durability: `full` fsyncs every commit (an acknowledged write survives a power
+    /// failure); `normal` syncs only checkpoints (faster, survives a killed process only).
+    #[arg(long, env = "ACORN_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = SqliteSynchronous::parse)]
+    sqlite_synchronous: SqliteSynchronous,
     /// Per-merchant rate limit in requests per second, or `off`.
     #[arg(
         long,
@@ -254,6 +259,7 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
     config.stripe = stripe(&args)?;
     config.reconcile_interval = seconds("--reconcile-interval", args.reconcile_interval)?;
     config.listen = args.listen;
+    config.sqlite_synchronous = args.sqlite_synchronous;
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.instance_id = args.instance_id.clone();
