@@ -179,8 +179,8 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 
 /// The entries of a valid key file (`(version, key text)`), for rewriting it.
 pub(crate) fn file_entries(path: &Path) -> anyhow::Result<Vec<(u32, String)>> {
-    read_file(path)?;
     let text = read_text(path)?;
+    parse(&text).with_context(|| format!("the master key file {}", path.display()))?;
     Ok(entries(&text)?
         .into_iter()
         .map(|(v, k)| (v, k.to_owned()))
