@@ -9,36 +9,23 @@ use crate::error::ApiError;
 use crate::files::Files;
 use crate::providers::Providers;
 use crate::store::counts::adjust_counts;
-use crate::store::customers::{insert_customer, update_fields};
+use crate::store::customers::update_fields;
 use crate::store::events::{customer_data, insert_event};
-use crate::store::idempotency::{record, KeyAnswer};
+use crate::store::idempotency::KeyAnswer;
 use crate::store::{now_micros, ListPage, ListQuery, Page, Store, StoreError, UpdateOutcome};
 
 /// Creates a customer in status `NOT_STARTED`, with its `customer.created` event and the
-/// request's idempotent answer, in one transaction (on SQLite, a shared group commit).
+/// request's idempotent answer, in one transaction shared with concurrent creates (group
+/// commit, on both engines).
 pub async fn create(
     store: &Store,
     merchant: MerchantId,
     patch: &CustomerPatch,
     answer: Option<KeyAnswer>,
 ) -> Result<Customer, StoreError> {
-    let now = now_micros();
-    if let Some(grouped) = store
-        .create_grouped(merchant, patch, now, answer.clone())
+    store
+        .create_grouped(merchant, patch, now_micros(), answer)
         .await
-    {
-        return grouped;
-    }
-    let mut tx = store.begin().await?;
-    let customer = insert_customer(&mut tx, merchant, patch, now).await?;
-    let id = CustomerId::parse(&customer.id).map_err(|e| anyhow::anyhow!("{e}"))?;
-    adjust_counts(&mut tx, merchant, None, Some(&customer)).await?;
-    let data = customer_data(&customer, None, &[]);
-    let event = EventKind::CustomerCreated;
-    insert_event(&mut tx, merchant, Some(id), event, &data, now).await?;
-    record(&mut tx, answer.as_ref(), &customer).await?;
-    tx.commit().await?;
-    Ok(customer)
 }
 
 /// Applies a validated patch: absent fields stay, `null` clears. Bumps the version only when

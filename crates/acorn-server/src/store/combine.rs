@@ -1,31 +1,36 @@
-//! Group commit of customer creates on SQLite.
+//! Group commit of customer creates, on both engines.
 //!
-//! SQLite has one writer, and every statement is a round trip between the request's task and
-//! the connection's thread, so a create costs its six statements (begin, insert, counters,
-//! event, stored answer, commit) of latency on the one write path. Creates that arrive while
-//! another group is being written wait in a queue; the combiner then writes them all in one
-//! transaction: one multi-row insert per run of creates giving the same fields (one insert
-//! each if that statement fails), a stored answer per keyed create, one counters statement,
-//! one multi-row event insert, one commit. Each request still gets its own answer (a duplicate
-//! email fails only its own create), and only after the commit. Nothing here outlives a
-//! request: a create waits for its answer, as it would for its own transaction.
+//! A create is six statements (begin, insert, counters, event, stored answer, commit), each a
+//! round trip, and its commit an fsync. SQLite has one writer, so those round trips queue on
+//! the one write path; on PostgreSQL every create's transaction holds its counter row until its
+//! own fsync. Creates that arrive while a group is being written wait in a queue; a writer then
+//! writes them all in one transaction: one multi-row insert per run of creates giving the same
+//! fields, a stored answer per keyed create, one counters statement, one multi-row event insert,
+//! one commit. SQLite has one writer task (its one write connection); PostgreSQL a few, so one
+//! group is collected while others commit. Each request still gets its own answer (a duplicate
+//! email fails only its own create), and only after the commit. When a group's transaction
+//! fails as a whole (a bad create, a PostgreSQL deadlock between groups), nothing of it was
+//! written and each of its creates is written again alone, so one bad create fails only itself.
+//! Nothing here outlives a request: a create waits for its answer, as it would for its own
+//! transaction.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::pool::Pool;
 use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::counts::{apply_counts, CountDelta};
 use super::customers::{
-    account_created, bare, customer_from_row, insert_head, push_new_row, COLUMNS,
+    account_created, bare, columns, customer_from_row, insert_head, push_new_row,
 };
 use super::events::insert_customer_events;
 use super::idempotency::KeyAnswer;
-use super::StoreError;
+use super::{Dialect, StoreError};
 
 /// The most creates written in one transaction.
 const MAX_GROUP: usize = 64;
@@ -54,10 +59,14 @@ impl std::fmt::Debug for Job {
 }
 
 impl Combiner {
-    /// Starts the writer task on `write` (the store's single-connection write pool).
-    pub(crate) fn start(write: Pool) -> Self {
+    /// Starts `writers` writer tasks on `write` (the store's write pool; on SQLite its one
+    /// connection, so one writer).
+    pub(crate) fn start(write: Pool, dialect: Dialect, writers: usize) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(write, rx));
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(run(write.clone(), dialect, rx.clone()));
+        }
         Combiner { jobs }
     }
 
@@ -84,18 +93,26 @@ impl Combiner {
     }
 }
 
-async fn run(write: Pool, mut rx: mpsc::Receiver<Job>) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
-    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let jobs = std::mem::take(&mut group);
-        match write_group(&write, &jobs).await {
-            Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
+async fn run(write: Pool, dialect: Dialect, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        // One writer collects the next group while the others write theirs.
+        let mut jobs = Vec::with_capacity(MAX_GROUP);
+        if rx.lock().await.recv_many(&mut jobs, MAX_GROUP).await == 0 {
+            return;
+        }
+        match write_group(&write, dialect, &jobs).await {
+            Ok(results) => reply(jobs, results),
+            Err(_) if jobs.len() > 1 => {
+                // Nothing of the group was written: each create alone, so a bad one (or a
+                // deadlock between two groups) fails only itself.
+                for job in jobs {
+                    let result = write_group(&write, dialect, std::slice::from_ref(&job))
+                        .await
+                        .and_then(|mut r| r.pop().unwrap_or(Err(StoreError::NotFound)));
                     let _ = job.reply.send(result);
                 }
             }
             Err(e) => {
-                // The transaction failed as a whole: nothing of the group was written.
                 let message = format!("{e:#}");
                 for job in jobs {
                     let _ = job
@@ -107,12 +124,22 @@ async fn run(write: Pool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+fn reply(jobs: Vec<Job>, results: Vec<Result<Customer, StoreError>>) {
+    for (job, result) in jobs.into_iter().zip(results) {
+        let _ = job.reply.send(result);
+    }
+}
+
 /// Writes a group in one transaction; the outer error means nothing was committed.
 async fn write_group(
     write: &Pool,
+    dialect: Dialect,
     jobs: &[Job],
 ) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
-    let mut tx = write.begin(Some("BEGIN IMMEDIATE")).await?;
+    let mut tx = match dialect {
+        Dialect::Sqlite => write.begin(Some("BEGIN IMMEDIATE")).await?,
+        Dialect::Postgres => write.begin(None).await?,
+    };
     let ids: Vec<CustomerId> = jobs.iter().map(|_| CustomerId::new()).collect();
     let mut created = Vec::with_capacity(jobs.len());
     let mut start = 0;
@@ -123,18 +150,8 @@ async fn write_group(
             .take_while(|j| field_names(&j.patch) == fields)
             .count();
         let (run, run_ids) = (&jobs[start..start + len], &ids[start..start + len]);
-        // On SQLite a failing statement undoes only itself: when the run's statement fails,
-        // each create is tried alone, so one bad create does not spoil the others.
-        match insert_run(&mut tx, run, run_ids).await {
-            Ok(rows) => created.extend(rows.into_iter().map(Ok)),
-            Err(_) if len > 1 => {
-                for (job, id) in run.iter().zip(run_ids) {
-                    let one = insert_run(&mut tx, std::slice::from_ref(job), &[*id]).await;
-                    created.push(one.map(|mut rows| rows.pop().flatten()));
-                }
-            }
-            Err(e) => created.push(Err(e)),
-        }
+        // A failing insert fails the group (run again create by create, see `run`).
+        created.extend(insert_run(&mut tx, run, run_ids).await?);
         start += len;
     }
     let mut results = Vec::with_capacity(jobs.len());
@@ -143,7 +160,7 @@ async fn write_group(
     for ((job, id), customer) in jobs.iter().zip(&ids).zip(created) {
         let delta = counts.entry(job.merchant).or_default();
         match customer {
-            Ok(Some(customer)) => {
+            Some(customer) => {
                 account_created(&customer, *id, job.merchant, job.now, delta, &mut events);
                 if let Some(answer) = &job.record {
                     answer.record(&mut tx, &customer).await?;
@@ -152,8 +169,7 @@ async fn write_group(
             }
             // An email already taken (by a stored customer or an earlier create of the group)
             // inserted nothing.
-            Ok(None) => results.push(Err(StoreError::Duplicate("email"))),
-            Err(e) => results.push(Err(e)),
+            None => results.push(Err(StoreError::Duplicate("email"))),
         }
     }
     for (merchant, delta) in counts {
@@ -186,9 +202,10 @@ async fn insert_run(
         push_new_row(&mut sql, job.merchant, *id, &job.patch, job.now)?;
     }
     // A new customer has no registrations: the inserted row is the whole customer.
+    let backend = conn.backend_name();
     sql.push(" ON CONFLICT DO NOTHING RETURNING ")
-        .push(&COLUMNS);
-    let (text, args) = sql.into_parts()?;
+        .push(columns(backend));
+    let (text, args) = sql.into_parts_for(backend)?;
     let mut rows: HashMap<String, AnyRow> = HashMap::new();
     for row in sqlx::query_with(&text, args).fetch_all(&mut *conn).await? {
         rows.insert(row.try_get("id")?, row);
