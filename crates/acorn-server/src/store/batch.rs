@@ -56,7 +56,7 @@ pub(crate) async fn claim_keys(
 ) -> Result<Vec<String>, StoreError> {
     let mut sql = key_rows(merchant, route, claims, times, now)?;
     sql.push(" ON CONFLICT (merchant_id, key) DO NOTHING RETURNING key");
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
     let rows = sqlx::query_with(&text, args).fetch_all(conn).await?;
     rows.iter()
         .map(|row| Ok(row.try_get::<String, _>("key")?))
@@ -78,7 +78,7 @@ pub(crate) async fn read_keys(
         .push(" AND key IN ")
         .bind_list(keys);
     sql.push(suffix);
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
     let mut rows: Vec<KeyRow> = sqlx::query_as_with(&text, args).fetch_all(conn).await?;
     for row in &mut rows {
         if let Some(body) = row.response_body.take() {
@@ -108,7 +108,7 @@ pub(crate) async fn complete_keys(
          locked_until = excluded.locked_until, created_at = excluded.created_at, \
          expires_at = excluded.expires_at",
     );
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }

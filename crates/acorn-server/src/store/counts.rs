@@ -135,7 +135,7 @@ async fn upsert(
     sql.push(&format!(
         " ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n"
     ));
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
     sqlx::query_with(&text, args).execute(conn).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use acorn_types::{Customer, CustomerId, MerchantId};
 use sqlx::Row;
 
 use super::customers::{
-    bare, customer_from_row, has_registrations, mer, COLUMNS, HAS_REGISTRATIONS,
+    bare, columns, customer_from_row, has_registrations, mer, HAS_REGISTRATIONS,
 };
 use super::registrations::attach_platforms;
 use super::sql::Sql;
@@ -113,8 +113,8 @@ impl Store {
 
     /// The page's query; with `count`, each row also carries the count of all matches
     /// (column `total`), so a list is one query.
-    fn page_sql(merchant: MerchantId, q: &ListQuery, count: bool) -> Sql {
-        let mut sql = Sql::new(&format!("SELECT {}{HAS_REGISTRATIONS}", *COLUMNS));
+    fn page_sql(backend: &str, merchant: MerchantId, q: &ListQuery, count: bool) -> Sql {
+        let mut sql = Sql::new(&format!("SELECT {}{HAS_REGISTRATIONS}", columns(backend)));
         if count {
             sql.push(", (");
             Self::push_count(&mut sql, merchant, q);
@@ -197,8 +197,8 @@ impl Store {
     ) -> Result<ListPage, StoreError> {
         let key = crate::crypto::data_key(merchant)?;
         let q = &blind(q, &key);
-        let (text, args) = Self::page_sql(merchant, q, true).into_parts()?;
         let mut conn = self.read.acquire().await?;
+        let (text, args) = Self::page_sql(conn.backend_name(), merchant, q, true).into_parts()?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
         let count: i64 = match rows.first() {
             Some(row) => row.try_get("total")?,
@@ -241,7 +241,7 @@ impl Store {
     ) -> Result<String, StoreError> {
         let mut out = String::new();
         for sql in [
-            Self::page_sql(merchant, q, false),
+            Self::page_sql(self.backend_name(), merchant, q, false),
             Self::count_sql(merchant, q),
         ] {
             let prefix = match self.dialect {

@@ -1,8 +1,6 @@
 //! Customer rows: create, read, update, list with exact counts.
 
-use std::sync::LazyLock;
-
-use acorn_types::customer::{FieldKind, FieldSpec, WRITABLE_FIELDS};
+use acorn_types::customer::{FieldKind, FieldSpec};
 use acorn_types::{Customer, CustomerId, CustomerPatch, CustomerStatus, MerchantId};
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -17,23 +15,7 @@ use super::sql::Sql;
 use super::{OnUnique, Store, StoreError};
 use crate::crypto;
 
-/// Every column read for a customer, in one place.
-pub(crate) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let mut cols = vec!["id"];
-    cols.extend(WRITABLE_FIELDS.iter().map(|s| s.name));
-    cols.extend([
-        "status",
-        "customer_wallet",
-        "trading_wallet",
-        "account_type",
-        "synced",
-        "synced_at",
-        "version",
-        "created_at",
-        "updated_at",
-    ]);
-    cols.join(", ")
-});
+pub(crate) use super::customer_row::columns;
 
 /// An extra column of a customer read: whether it has registrations, so that reading customers
 /// without any (most of them) takes no second query.
@@ -79,6 +61,7 @@ pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
 /// With `skip_duplicate`, an email already taken inserts nothing and returns no row instead of
 /// failing (so a batch can go on in the same transaction).
 pub(crate) fn insert_customer_sql(
+    backend: &str,
     merchant: MerchantId,
     id: CustomerId,
     patch: &CustomerPatch,
@@ -92,7 +75,7 @@ pub(crate) fn insert_customer_sql(
     }
     // A new customer has no registrations: the inserted row is the whole customer.
     // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
-    sql.push(" RETURNING ").push(&COLUMNS);
+    sql.push(" RETURNING ").push(columns(backend));
     Ok((id, sql))
 }
 
@@ -127,7 +110,7 @@ pub(crate) fn push_new_row(
     let email = patch
         .get("email")
         .and_then(Value::as_str)
-        .ok_or(StoreError::Other(anyhow::anyhow!("email missing")))?;
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("email missing")))?;
     let key = crypto::data_key(merchant)?;
     sql.push("(")
         .bind(bare(id))
@@ -144,27 +127,6 @@ pub(crate) fn push_new_row(
     }
     sql.push(")");
     Ok(())
-}
-
-/// Inserts a new customer (status `NOT_STARTED`, version 1); a taken email is
-/// [`StoreError::Duplicate`].
-pub(crate) async fn insert_customer(
-    conn: &mut AnyConnection,
-    merchant: MerchantId,
-    patch: &CustomerPatch,
-    now: i64,
-) -> Result<Customer, StoreError> {
-    let (_, sql) = insert_customer_sql(merchant, CustomerId::new(), patch, now, false)?;
-    let key = crypto::data_key(merchant)?;
-    let (text, args) = sql.into_parts()?;
-    let rows = sqlx::query_with(&text, args)
-        .fetch_all(conn)
-        .await
-        .on_unique_violation("email")?;
-    rows.first()
-        .map(|r| customer_from_row(r, &key))
-        .transpose()?
-        .ok_or(StoreError::NotFound)
 }
 
 /// Writes the changed fields of a customer and bumps its version; `unsync` turns
@@ -218,8 +180,9 @@ pub(crate) async fn insert_new_customer(
     counts: &mut CountDelta,
     events: &mut Vec<CustomerEvent>,
 ) -> Result<Option<Customer>, StoreError> {
-    let (id, sql) = insert_customer_sql(merchant, id, patch, now, true)?;
-    let (text, args) = sql.into_parts()?;
+    let backend = conn.backend_name();
+    let (id, sql) = insert_customer_sql(backend, merchant, id, patch, now, true)?;
+    let (text, args) = sql.into_parts_for(backend)?;
     let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
     let key = crypto::data_key(merchant)?;
     let Some(customer) = rows
@@ -263,7 +226,7 @@ impl Store {
     ) -> Result<Option<Customer>, StoreError> {
         let text = format!(
             "SELECT {}{HAS_REGISTRATIONS} FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL{suffix}",
-            *COLUMNS
+            columns(conn.backend_name())
         );
         let row = sqlx::query(&text)
             .bind(mer(merchant))
@@ -281,17 +244,15 @@ impl Store {
         Ok(Some(customer))
     }
 
-    /// Creates customers through the group commit when the engine has one (SQLite): `None`
-    /// on PostgreSQL, where the caller writes its own transaction.
+    /// Creates a customer through the group commit ([`super::combine`]).
     pub(crate) async fn create_grouped(
         &self,
         merchant: MerchantId,
         patch: &CustomerPatch,
         now: i64,
         answer: Option<KeyAnswer>,
-    ) -> Option<Result<Customer, StoreError>> {
-        let combiner = self.combiner.as_ref()?;
-        Some(combiner.create(merchant, patch, now, answer).await)
+    ) -> Result<Customer, StoreError> {
+        self.combiner.create(merchant, patch, now, answer).await
     }
 
     /// One customer of this merchant.

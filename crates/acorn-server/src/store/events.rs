@@ -114,7 +114,7 @@ pub(crate) async fn insert_customer_events(
         sql.bind(seal(row.merchant, &row.data)?).push(", ");
         sql.bind(row.at).push(")");
     }
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
     sqlx::query_with(&text, args).execute(&mut *conn).await?;
     super::notifications::fan_out(conn, event.as_str(), &ids).await?;
     Ok(())

@@ -160,8 +160,8 @@ pub struct Store {
     delivery_notify: std::sync::Arc<tokio::sync::Notify>,
     /// Merchants recently seen to exist (saves a query per authenticated request).
     known_merchants: std::sync::Arc<merchants::KnownMerchants>,
-    /// SQLite: writes concurrent customer creates in shared transactions (group commit).
-    combiner: Option<combine::Combiner>,
+    /// Writes concurrent customer creates in shared transactions (group commit).
+    combiner: combine::Combiner,
     /// The master keys, once [`Store::unlock`] checked them.
     master: std::sync::Arc<std::sync::RwLock<Option<crate::keyring::Keyring>>>,
 }
@@ -236,14 +236,19 @@ impl Store {
             .await
             .map_err(flatten)
             .with_context(|| format!("connecting to PostgreSQL at {server}"))?;
+        let write = pool::Pool::new(pool.clone());
         Ok(Store {
             dialect: Dialect::Postgres,
-            write: pool::Pool::new(pool.clone()),
+            combiner: combine::Combiner::start(
+                write.clone(),
+                Dialect::Postgres,
+                POSTGRES_CREATE_WRITERS,
+            ),
+            write,
             read: pool::Pool::new(pool),
             job_notify: Default::default(),
             delivery_notify: Default::default(),
             known_merchants: Default::default(),
-            combiner: None,
             master: Default::default(),
         })
     }
@@ -288,7 +293,7 @@ impl Store {
         let write = pool::Pool::new(write);
         Ok(Store {
             dialect: Dialect::Sqlite,
-            combiner: Some(combine::Combiner::start(write.clone())),
+            combiner: combine::Combiner::start(write.clone(), Dialect::Sqlite, 1),
             write,
             read: pool::Pool::new(read),
             job_notify: Default::default(),
@@ -296,6 +301,14 @@ impl Store {
             known_merchants: Default::default(),
             master: Default::default(),
         })
+    }
+
+    /// The engine's name as sqlx gives it (`AnyConnection::backend_name`).
+    pub(crate) fn backend_name(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "SQLite",
+            Dialect::Postgres => "PostgreSQL",
+        }
     }
 
     /// The engine in use.
@@ -396,6 +409,10 @@ fn pool_options() -> AnyPoolOptions {
 
 /// Read connections of a SQLite store.
 const SQLITE_READERS: u32 = 4;
+
+/// Group-commit writers of customer creates on PostgreSQL: one group collects while others
+/// commit (each holds one of the pool's connections while it writes).
+const POSTGRES_CREATE_WRITERS: usize = 2;
 
 fn sqlite_setup(
     conn: &mut sqlx::AnyConnection,

@@ -62,6 +62,22 @@ impl Sql {
         &self.text
     }
 
+    /// [`Sql::into_parts`] for the engine sqlx names `backend`: on SQLite the placeholders
+    /// become anonymous `?`s (numbered in order, as `$1, $2, …` were). sqlx asks SQLite the name
+    /// of every placeholder, which walks a list of all named ones — quadratic in a statement of
+    /// many rows (a batch's key rows: over a thousand placeholders), where an anonymous one has
+    /// no name to look up.
+    pub(crate) fn into_parts_for(
+        self,
+        backend: &str,
+    ) -> Result<(String, AnyArguments<'static>), sqlx::Error> {
+        let (text, args) = self.into_parts()?;
+        if backend != "SQLite" {
+            return Ok((text, args));
+        }
+        Ok((anonymous_placeholders(&text).unwrap_or(text), args))
+    }
+
     /// Splits into text and arguments, for `sqlx::query_with(&text, args)`; the first encoding
     /// error of a bound value, if any.
     pub(crate) fn into_parts(self) -> Result<(String, AnyArguments<'static>), sqlx::Error> {
@@ -69,5 +85,63 @@ impl Sql {
             Some(e) => Err(sqlx::Error::Encode(e)),
             None => Ok((self.text, self.args)),
         }
+    }
+}
+
+/// `text` with its placeholders `$1, $2, …, $n` replaced by `?`, when each appears exactly once
+/// and in that order outside quoted text (so that SQLite numbers the `?`s the same); `None`
+/// otherwise (the text is then used as it is).
+fn anonymous_placeholders(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut next, mut i, mut copied) = (1usize, 0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'$' => {
+                let digits = bytes[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                if digits > 0 {
+                    let n: usize = text[i + 1..i + 1 + digits].parse().ok()?;
+                    if n != next {
+                        return None;
+                    }
+                    next += 1;
+                    out.push_str(&text[copied..i]);
+                    out.push('?');
+                    i += 1 + digits;
+                    copied = i;
+                    continue;
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anonymous_placeholders as anon;
+
+    #[test]
+    fn placeholders_in_order_become_anonymous() {
+        assert_eq!(
+            anon("INSERT INTO t VALUES ($1, $2), ($3, 'a$4', \"b$9\", $4)").as_deref(),
+            Some("INSERT INTO t VALUES (?, ?), (?, 'a$4', \"b$9\", ?)")
+        );
+        assert_eq!(anon("SELECT 1").as_deref(), Some("SELECT 1"));
+        // Reused or out of order: SQLite's `?` numbering would differ, so nothing changes.
+        assert_eq!(anon("WHERE a = $1 OR b = $1"), None);
+        assert_eq!(anon("WHERE a = $2 AND b = $1"), None);
+        assert_eq!(anon("SELECT $10").as_deref(), None);
     }
 }
