@@ -2,14 +2,15 @@
 """Acorn against bare ceilings, side by side in one run (wrk, 32 connections, loopback).
 
 Usage: bench.py ACORN_BIN CALIB_BIN OUT_JSON [--pg] [--seconds S] [--only a,b]
-                [--acorn-arg ARG]... [--label TEXT]
+                [--acorn-arg ARG]... [--label TEXT] [--import-rows N]
 Starts a bare calib-svc and an Acorn server (rate limits off), loads the same shapes into both,
 and for each scenario runs wrk against the bare route, then against Acorn's, then the bare again
 (so drift on this shared machine shows up). Prints one line per pair with the ratio.
 `--acorn-arg` passes one more argument to `acorn serve` (repeat it: `--acorn-arg
 --sqlite-synchronous --acorn-arg normal`); `--only` runs only the named scenarios (create, get,
-list, list-country; create always runs as it loads the rows); `--label` prefixes each line (to
-tell two builds apart). With `--pg`, Acorn gets a random ACORN_MASTER_KEY unless one is set.
+list, list-country, import; create always runs as it loads the rows); `--label` prefixes each
+line (to tell two builds apart). `import` times `acorn customers import` of N generated rows
+(default 20000) between two runs of the bare single-row insert. With `--pg`, Acorn gets a random ACORN_MASTER_KEY unless one is set.
 """
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -140,6 +141,26 @@ def main():
         if not pg and "list-country" in only:
             pair("list country (bare: no count)", f"{cu}/sqlite/customers?limit=10&country_code=US&count=false", "auth.lua", {},
                  f"{au}/api/v1/customers?limit=10&country_code=us", "auth.lua", {})
+        if "import" in only:
+            # `acorn customers import` (batches of 100, 4 in flight, a key per row) against the
+            # bare single-row insert measured just before and after it.
+            rows = int(option("--import-rows", "20000"))
+            csv_path = f"{tmp}/import.csv"
+            with open(csv_path, "w") as f:
+                f.write("email,first_name,last_name,country_code\n")
+                for i in range(rows):
+                    f.write(f"import{i}_{int(time.time())}@example.com,Ana,Silva,BR\n")
+            b1 = wrk(f"{cu}/{store}/customers", "create.lua", {}, seconds)
+            env_i = {**env_a, "ACORN_URL": au, "ACORN_CLIENT_ID": m["client_id"], "ACORN_CLIENT_SECRET": m["client_secret"]}
+            t0 = time.time()
+            subprocess.run([acorn, "customers", "import", csv_path], env=env_i, check=True, capture_output=True)
+            rate = rows / (time.time() - t0)
+            b2 = wrk(f"{cu}/{store}/customers", "create.lua", {}, seconds)
+            bare = (b1["rps"] + b2["rps"]) / 2
+            row = {"scenario": "import (bare: single-row insert)", "store": store, "bare": b1, "bare_again": b2,
+                   "acorn": {"rps": rate}, "ratio": rate / bare}
+            results.append(row)
+            print(f"{label}{store:6} {row['scenario']:28} bare {bare:9.0f} req/s   acorn {rate:9.0f} rows/s ({rows} rows)   ratio {row['ratio']:.2f}", flush=True)
         st, body = http("GET", au + "/api/v1/customers?limit=1", headers={"Authorization": auth})
         print(f"{label}rows in acorn: {body['data']['count']}; acorn peak RSS {rss_kib(ap.pid)} KiB; bare peak RSS {rss_kib(cp.pid)} KiB")
         json.dump({"results": results, "acorn_rss_kib": rss_kib(ap.pid), "rows": body["data"]["count"]}, open(out, "w"), indent=1)
