@@ -15,8 +15,9 @@ use crate::store::batch::{
     claim_keys, complete_keys, is_deadlock, read_keys, KeyRoute, KeyRow, KeyTimes, KeyWrite,
 };
 use crate::store::counts::{apply_counts, CountDelta};
-use crate::store::customers::insert_new_customer;
+use crate::store::customers::account_created;
 use crate::store::events::{insert_customer_events, CustomerEvent};
+use crate::store::new_rows::{insert_new_rows, NewRow};
 use crate::store::{Store, StoreError};
 
 /// The request a batch item's key is recorded under: the single create's.
@@ -257,24 +258,31 @@ async fn run_once(
     runs.sort_by_cached_key(|&i| email_key(&items[i]));
     let mut done: Vec<Option<ItemOutcome>> = vec![None; items.len()];
     let (mut counts, mut events) = (CountDelta::new(), Vec::<CustomerEvent>::new());
+    let mut inserted = Vec::with_capacity(runs.len());
+    let mut rows = Vec::with_capacity(runs.len());
     for i in runs {
-        done[i] = Some(match &items[i].patch {
-            Err(reasons) => ItemOutcome::Invalid(reasons.clone()),
+        match &items[i].patch {
+            Err(reasons) => done[i] = Some(ItemOutcome::Invalid(reasons.clone())),
             Ok(patch) => {
-                let created = insert_new_customer(
-                    &mut tx,
+                inserted.push(i);
+                rows.push(NewRow {
                     merchant,
-                    ids[i],
+                    id: ids[i],
                     patch,
                     now,
-                    &mut counts,
-                    &mut events,
-                )
-                .await?;
-                created.map_or(ItemOutcome::Duplicate, |c| {
-                    ItemOutcome::Created(Box::new(c))
-                })
+                });
             }
+        }
+    }
+    // One statement per run of items giving the same fields, in email order.
+    let created = insert_new_rows(&mut tx, &rows).await?;
+    for (i, customer) in inserted.into_iter().zip(created) {
+        done[i] = Some(match customer {
+            Some(c) => {
+                account_created(&c, ids[i], merchant, now, &mut counts, &mut events);
+                ItemOutcome::Created(Box::new(c))
+            }
+            None => ItemOutcome::Duplicate,
         });
     }
     let (out, finished) = settle(items, plans, done, render);

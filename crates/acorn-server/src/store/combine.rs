@@ -14,22 +14,19 @@
 //! Nothing here outlives a request: a create waits for its answer, as it would for its own
 //! transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::pool::Pool;
 use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::counts::{apply_counts, CountDelta};
-use super::customers::{
-    account_created, bare, columns, customer_from_row, insert_head, push_new_row,
-};
+use super::customers::account_created;
 use super::events::insert_customer_events;
 use super::idempotency::KeyAnswer;
+use super::new_rows::{insert_new_rows, NewRow};
 use super::{Dialect, StoreError};
 
 /// The most creates written in one transaction.
@@ -141,19 +138,18 @@ async fn write_group(
         Dialect::Postgres => write.begin(None).await?,
     };
     let ids: Vec<CustomerId> = jobs.iter().map(|_| CustomerId::new()).collect();
-    let mut created = Vec::with_capacity(jobs.len());
-    let mut start = 0;
-    while start < jobs.len() {
-        let fields = field_names(&jobs[start].patch);
-        let len = jobs[start..]
-            .iter()
-            .take_while(|j| field_names(&j.patch) == fields)
-            .count();
-        let (run, run_ids) = (&jobs[start..start + len], &ids[start..start + len]);
-        // A failing insert fails the group (run again create by create, see `run`).
-        created.extend(insert_run(&mut tx, run, run_ids).await?);
-        start += len;
-    }
+    let rows: Vec<NewRow<'_>> = jobs
+        .iter()
+        .zip(&ids)
+        .map(|(job, id)| NewRow {
+            merchant: job.merchant,
+            id: *id,
+            patch: &job.patch,
+            now: job.now,
+        })
+        .collect();
+    // A failing insert fails the group (run again create by create, see `run`).
+    let created = insert_new_rows(&mut tx, &rows).await?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
     let mut events = Vec::new();
@@ -178,46 +174,4 @@ async fn write_group(
     insert_customer_events(&mut tx, EventKind::CustomerCreated, &events).await?;
     tx.commit().await?;
     Ok(results)
-}
-
-fn field_names(patch: &CustomerPatch) -> Vec<&'static str> {
-    patch.values().iter().map(|(spec, _)| spec.name).collect()
-}
-
-/// Inserts creates giving the same fields in one statement: each one's customer, or `None`
-/// where its email was taken.
-async fn insert_run(
-    conn: &mut AnyConnection,
-    jobs: &[Job],
-    ids: &[CustomerId],
-) -> Result<Vec<Option<Customer>>, StoreError> {
-    let Some(first) = jobs.first() else {
-        return Ok(vec![]);
-    };
-    let mut sql = insert_head(&first.patch);
-    for (i, (job, id)) in jobs.iter().zip(ids).enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        push_new_row(&mut sql, job.merchant, *id, &job.patch, job.now)?;
-    }
-    // A new customer has no registrations: the inserted row is the whole customer.
-    let backend = conn.backend_name();
-    sql.push(" ON CONFLICT DO NOTHING RETURNING ")
-        .push(columns(backend));
-    let (text, args) = sql.into_parts_for(backend)?;
-    let mut rows: HashMap<String, AnyRow> = HashMap::new();
-    for row in sqlx::query_with(&text, args).fetch_all(&mut *conn).await? {
-        rows.insert(row.try_get("id")?, row);
-    }
-    jobs.iter()
-        .zip(ids)
-        .map(|(job, id)| {
-            let Some(row) = rows.remove(&bare(*id)) else {
-                return Ok(None);
-            };
-            let key = crate::crypto::data_key(job.merchant)?;
-            Ok(Some(customer_from_row(&row, &key)?))
-        })
-        .collect()
 }

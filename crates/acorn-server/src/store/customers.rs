@@ -57,28 +57,6 @@ pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
     };
 }
 
-/// The `INSERT … RETURNING` of a new customer (status `NOT_STARTED`, version 1) and its id.
-/// With `skip_duplicate`, an email already taken inserts nothing and returns no row instead of
-/// failing (so a batch can go on in the same transaction).
-pub(crate) fn insert_customer_sql(
-    backend: &str,
-    merchant: MerchantId,
-    id: CustomerId,
-    patch: &CustomerPatch,
-    now: i64,
-    skip_duplicate: bool,
-) -> Result<(CustomerId, Sql), StoreError> {
-    let mut sql = insert_head(patch);
-    push_new_row(&mut sql, merchant, id, patch, now)?;
-    if skip_duplicate {
-        sql.push(" ON CONFLICT DO NOTHING");
-    }
-    // A new customer has no registrations: the inserted row is the whole customer.
-    // (fetch_all, not fetch_one: SQLite must step the statement to its end.)
-    sql.push(" RETURNING ").push(columns(backend));
-    Ok((id, sql))
-}
-
 /// `INSERT INTO customers (…) VALUES ` for new customers with `patch`'s fields.
 pub(crate) fn insert_head(patch: &CustomerPatch) -> Sql {
     let mut sql = Sql::new(
@@ -166,34 +144,6 @@ pub(crate) async fn update_fields(
         .await
         .on_unique_violation("email")?;
     Ok(())
-}
-
-/// Inserts a new customer inside a shared transaction (a batch, a group commit) and adds its
-/// counter changes and `customer.created` event to those the transaction writes at the end.
-/// `None` when the email is already taken (nothing is written then).
-pub(crate) async fn insert_new_customer(
-    conn: &mut AnyConnection,
-    merchant: MerchantId,
-    id: CustomerId,
-    patch: &CustomerPatch,
-    now: i64,
-    counts: &mut CountDelta,
-    events: &mut Vec<CustomerEvent>,
-) -> Result<Option<Customer>, StoreError> {
-    let backend = conn.backend_name();
-    let (id, sql) = insert_customer_sql(backend, merchant, id, patch, now, true)?;
-    let (text, args) = sql.into_parts_for(backend)?;
-    let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
-    let key = crypto::data_key(merchant)?;
-    let Some(customer) = rows
-        .first()
-        .map(|r| customer_from_row(r, &key))
-        .transpose()?
-    else {
-        return Ok(None);
-    };
-    account_created(&customer, id, merchant, now, counts, events);
-    Ok(Some(customer))
 }
 
 /// Adds a created customer's counter changes and `customer.created` event to those its

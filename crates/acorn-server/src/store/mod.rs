@@ -22,6 +22,7 @@ mod keys;
 mod ledger;
 mod merchants;
 mod migrate;
+pub(crate) mod new_rows;
 pub mod notifications;
 mod pool;
 pub mod registrations;

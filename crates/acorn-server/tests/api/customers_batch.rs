@@ -110,6 +110,25 @@ both_stores! {
         assert_eq!(created_events(&app).await, 3);
     }
 
+    async fn duplicates_inside_one_insert_fail_only_themselves(app) {
+        // Items giving the same fields are one multi-row insert: a repeated email (any case)
+        // and an email already stored must fail only their own items, the first one winning.
+        app.customer(json!({"email": "held@example.com"})).await;
+        let emails = ["m1@example.com", "M1@example.com", "m2@example.com", "held@example.com", "m3@example.com", "m2@example.com"];
+        let items: Vec<Value> = emails.iter().map(|e| json!({"customer": {"email": e, "first_name": "N"}})).collect();
+        let r = batch(&app, &json!({ "items": items })).await;
+        let res = results(&r);
+        let statuses: Vec<u16> = res.iter().map(|x| x.0).collect();
+        assert_eq!(statuses, [200, 400, 200, 400, 200, 400], "{}", r.body);
+        assert_eq!(res[0].2["data"]["email"], "m1@example.com");
+        for i in [0, 2, 4] {
+            let id = res[i].2["data"]["id"].as_str().expect("id");
+            assert_eq!(app.get_customer(id).await.data()["email"], emails[i]);
+        }
+        assert_eq!(count(&app, "").await, 4);
+        assert_eq!(created_events(&app).await, 4);
+    }
+
     async fn item_keys_replay_within_and_across_routes(app) {
         let body = json!({"items": [
             {"idempotency_key": "row-1", "customer": {"email": "k1@example.com", "first_name": "K"}},

@@ -122,7 +122,7 @@ both_stores! {
     }
 
     async fn concurrent_creates_with_different_fields_keep_their_own(app) {
-        // On SQLite a group's creates giving the same fields share one multi-row insert; three
+        // A group's creates giving the same fields share one multi-row insert; three
         // field sets interleaved split a group into many runs.
         let bodies: Vec<Value> = (0..30)
             .map(|i| match i % 3 {
@@ -147,7 +147,7 @@ both_stores! {
     }
 
     async fn concurrent_creates_each_get_their_own_answer(app) {
-        // Sent all at once, so on SQLite they are written in shared transactions (group
+        // Sent all at once, so they are written in shared transactions (group
         // commit): 40 distinct emails, 20 repeats of them, every third request keyed, and a
         // few more merchants' customers mixed in. Each request must still get its own answer.
         let other = app.new_merchant("other").await;
