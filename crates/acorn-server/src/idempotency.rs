@@ -85,7 +85,15 @@ fn valid_key(value: &HeaderValue) -> Option<String> {
 pub(crate) fn json_fingerprint(value: &impl Serialize) -> String {
     // serde_json's maps are ordered by key, so this serialisation is canonical.
     let bytes = serde_json::to_vec(value).unwrap_or_default();
-    hex::encode(Sha256::digest(&bytes))
+    stored_form(Sha256::digest(&bytes).as_slice())
+}
+
+/// How many bytes of the SHA-256 a fingerprint keeps: 128 bits tell two bodies apart, and each
+/// stored key holds 32 hex digits instead of 64.
+const FINGERPRINT_BYTES: usize = 16;
+
+fn stored_form(digest: &[u8]) -> String {
+    hex::encode(&digest[..FINGERPRINT_BYTES])
 }
 
 /// The fingerprint of a request body: for JSON, of its canonical form ([`json_fingerprint`]);
@@ -119,7 +127,7 @@ fn fingerprint(content_type: Option<&str>, body: &[u8]) -> String {
         }
         None => hasher.update(body),
     }
-    hex::encode(hasher.finalize())
+    stored_form(hasher.finalize().as_slice())
 }
 
 fn replay(status: u16, body: String) -> Response {
@@ -271,6 +279,7 @@ async fn finish(state: &AppState, claim: &KeyClaim, response: Response) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::idempotency::same_fingerprint;
 
     #[test]
     fn keys_are_printable_ascii_up_to_255() {
@@ -280,6 +289,20 @@ mod tests {
         assert!(valid_key(&long).is_none());
         let max = HeaderValue::from_str(&"k".repeat(255)).expect("header");
         assert!(valid_key(&max).is_some());
+    }
+
+    #[test]
+    fn fingerprints_stored_whole_before_still_match() {
+        let body = br#"{"email":"a@x.io","first_name":"A"}"#;
+        let fp = fingerprint(Some("application/json"), body);
+        assert_eq!(fp.len(), 32);
+        let value: serde_json::Value = serde_json::from_slice(body).expect("json");
+        let whole = hex::encode(Sha256::digest(serde_json::to_vec(&value).expect("bytes")));
+        assert!(same_fingerprint(&whole, &fp));
+        assert!(same_fingerprint(&fp, &fp));
+        let other = fingerprint(Some("application/json"), br#"{"email":"b@x.io"}"#);
+        assert!(!same_fingerprint(&whole, &other));
+        assert!(!same_fingerprint(&fp[..16], &fp));
     }
 
     #[test]

@@ -109,7 +109,9 @@ fn first_fingerprints(items: &[BatchItem]) -> HashMap<String, String> {
 fn key_state(row: &KeyRow, first_fp: &HashMap<String, String>, now: i64) -> KeyState {
     let same = row.method == ITEM_ROUTE.method
         && row.route == ITEM_ROUTE.route
-        && first_fp.get(&row.key) == Some(&row.fingerprint);
+        && first_fp
+            .get(&row.key)
+            .is_some_and(|fp| crate::store::idempotency::same_fingerprint(&row.fingerprint, fp));
     if row.expires_at <= now {
         KeyState::Free
     } else if row.status == "completed" {

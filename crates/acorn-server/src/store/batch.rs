@@ -136,15 +136,21 @@ fn key_rows(
             .push(", ")
             .bind(route.route.to_owned());
         sql.push(", ").bind(fp).push(", ");
-        match answer {
-            None => sql.push("'in_flight', NULL, NULL"),
-            Some((status, body)) => sql
-                .push("'completed', ")
-                .bind(i64::from(status))
-                .push(", ")
-                .bind(crate::crypto::seal_for(merchant, &body, "response_body")?),
+        // A finished key holds no lease (`locked_until` 0, as `idempotency::complete` writes).
+        let locked_until = match answer {
+            None => {
+                sql.push("'in_flight', NULL, NULL");
+                now + times.lease
+            }
+            Some((status, body)) => {
+                sql.push("'completed', ")
+                    .bind(i64::from(status))
+                    .push(", ")
+                    .bind(crate::crypto::seal_for(merchant, &body, "response_body")?);
+                0
+            }
         };
-        sql.push(", ").bind(now + times.lease).push(", ").bind(now);
+        sql.push(", ").bind(locked_until).push(", ").bind(now);
         sql.push(", ").bind(now + times.retention).push(")");
     }
     Ok(sql)

@@ -3,7 +3,7 @@
 //! (`user@xn--exmple-cua.com`). Only keys with non-ASCII characters can differ, so only those
 //! are read; a row whose new key another customer of the merchant already holds keeps its old
 //! key (two customers that are now one address need a person to merge them) and is logged.
-//! A blind index (`bi1:…`) is ASCII, so only legacy plaintext keys are read, through the partial
+//! A blind index (`bi2:…`) is ASCII, so only legacy plaintext keys are read, through the partial
 //! index `customers_legacy_email_key` (empty once every row is sealed).
 
 use sqlx::Row;
@@ -13,7 +13,7 @@ use super::Store;
 /// Brings every stored email key to the current [`acorn_types::fields::email_key`] form.
 pub(super) async fn rekey(store: &Store) -> anyhow::Result<()> {
     let rows = sqlx::query(
-        "SELECT id, email, email_key FROM customers WHERE email_key NOT LIKE 'bi1:%' AND length(email_key) <> octet_length(email_key)",
+        "SELECT id, email, email_key FROM customers WHERE email_key NOT LIKE 'bi2:%' AND length(email_key) <> octet_length(email_key)",
     )
     .fetch_all(&mut *store.write.acquire().await?)
     .await?;

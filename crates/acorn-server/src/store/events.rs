@@ -64,19 +64,24 @@ pub(crate) async fn insert_event(
 ) -> Result<EventId, sqlx::Error> {
     let id = EventId::new();
     sqlx::query(
-        "INSERT INTO events (id, merchant_id, customer_id, event, category, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO events (id, merchant_id, customer_id, event, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.uuid().to_string())
     .bind(merchant.uuid().to_string())
     .bind(customer.map(|c| c.uuid().to_string()))
     .bind(event.as_str().to_owned())
-    .bind(event.category().as_str().to_owned())
     .bind(seal(merchant, &data.to_string())?)
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    super::notifications::fan_out(conn, event.as_str(), &[id.uuid().to_string()]).await?;
+    super::notifications::fan_out(
+        conn,
+        event.as_str(),
+        &[merchant.uuid().to_string()],
+        &[id.uuid().to_string()],
+    )
+    .await?;
     Ok(id)
 }
 
@@ -98,7 +103,7 @@ pub(crate) async fn insert_customer_events(
         return Ok(());
     }
     let mut sql = super::sql::Sql::new(
-        "INSERT INTO events (id, merchant_id, customer_id, event, category, data, created_at) VALUES ",
+        "INSERT INTO events (id, merchant_id, customer_id, event, data, created_at) VALUES ",
     );
     let ids: Vec<String> = rows
         .iter()
@@ -110,13 +115,15 @@ pub(crate) async fn insert_customer_events(
         sql.bind(row.merchant.uuid().to_string()).push(", ");
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.as_str().to_owned()).push(", ");
-        sql.bind(event.category().as_str().to_owned()).push(", ");
         sql.bind(seal(row.merchant, &row.data)?).push(", ");
         sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts_for(conn.backend_name())?;
     sqlx::query_with(&text, args).execute(&mut *conn).await?;
-    super::notifications::fan_out(conn, event.as_str(), &ids).await?;
+    let mut merchants: Vec<String> = rows.iter().map(|r| r.merchant.uuid().to_string()).collect();
+    merchants.sort_unstable();
+    merchants.dedup();
+    super::notifications::fan_out(conn, event.as_str(), &merchants, &ids).await?;
     Ok(())
 }
 

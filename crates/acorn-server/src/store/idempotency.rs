@@ -187,7 +187,9 @@ impl Store {
             // Purged between the two statements: the key is free again.
             return Box::pin(self.claim_idempotency_key(req, now, lease, retention)).await;
         };
-        if row.method != req.method || row.route != req.route || row.fingerprint != req.fingerprint
+        if row.method != req.method
+            || row.route != req.route
+            || !same_fingerprint(&row.fingerprint, req.fingerprint)
         {
             return Ok(Claim::Mismatch);
         }
@@ -292,6 +294,12 @@ impl Store {
     }
 }
 
+/// Whether a stored fingerprint is `fp`'s: keys stored before fingerprints were cut to 16 bytes
+/// hold the whole SHA-256 (64 hex digits), whose first half is the new fingerprint.
+pub(crate) fn same_fingerprint(stored: &str, fp: &str) -> bool {
+    stored == fp || (stored.len() == 64 && stored.get(..fp.len()) == Some(fp))
+}
+
 /// Marks a key completed with its response, on `conn` (inside the change's transaction).
 pub(crate) async fn complete(
     conn: &mut AnyConnection,
@@ -300,12 +308,13 @@ pub(crate) async fn complete(
     status: u16,
     body: &str,
 ) -> Result<(), sqlx::Error> {
-    // The answer holds the customer: sealed like the customer's own columns.
+    // The answer holds the customer: sealed like the customer's own columns. A finished key
+    // holds no lease (`locked_until` 0: SQLite stores the integer 0 in no bytes at all).
     let sealed = crate::crypto::seal_for(merchant, body, "response_body")
         .map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
-        "UPDATE idempotency_keys SET status = 'completed', response_status = $1, response_body = $2 \
-         WHERE merchant_id = $3 AND key = $4",
+        "UPDATE idempotency_keys SET status = 'completed', response_status = $1, response_body = $2, \
+         locked_until = 0 WHERE merchant_id = $3 AND key = $4",
     )
     .bind(i64::from(status))
     .bind(sealed)

@@ -157,6 +157,7 @@ fn types_pattern(event: &str) -> String {
 pub(crate) async fn fan_out(
     conn: &mut AnyConnection,
     event: &str,
+    merchants: &[String],
     event_ids: &[String],
 ) -> Result<(), sqlx::Error> {
     if event_ids.is_empty() {
@@ -172,7 +173,9 @@ pub(crate) async fn fan_out(
         random_uuid(conn)
     ));
     sql.bind(types_pattern(event))
-        .push(" ESCAPE '\\') AND e.id IN ")
+        .push(" ESCAPE '\\') AND e.merchant_id IN ")
+        .bind_list(merchants)
+        .push(" AND e.id IN ")
         .bind_list(event_ids);
     let (text, args) = sql.into_parts()?;
     sqlx::query_with(&text, args).execute(conn).await?;
@@ -181,7 +184,7 @@ pub(crate) async fn fan_out(
 
 const SELECT: &str = "SELECT n.id, n.webhook_id, n.event, n.category, e.data, n.status, \
     n.delivery_attempts, n.created_at, n.updated_at \
-    FROM webhook_notifications n JOIN events e ON e.id = n.event_id WHERE n.merchant_id = ";
+    FROM webhook_notifications n JOIN events e ON e.merchant_id = n.merchant_id AND e.id = n.event_id WHERE n.merchant_id = ";
 
 impl Store {
     /// A page of the merchant's notifications, newest first, and how many match in all.
@@ -318,7 +321,7 @@ impl Store {
         let mut sql = Sql::new(
             "SELECT n.id, n.webhook_id, n.event, n.category, e.data, n.merchant_id, n.failures, w.url, w.secret, n.locked_until \
              FROM webhook_notifications n JOIN webhook_endpoints w ON w.id = n.webhook_id \
-             JOIN events e ON e.id = n.event_id WHERE n.locked_until = ",
+             JOIN events e ON e.merchant_id = n.merchant_id AND e.id = n.event_id WHERE n.locked_until = ",
         );
         sql.bind(lease).push(" AND n.id IN ").bind_list(&ids);
         let (text, args) = sql.into_parts()?;

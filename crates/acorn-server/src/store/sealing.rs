@@ -60,7 +60,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let key = crypto::data_key(merchant)?;
         let text = format!(
-            "SELECT id, email_key, {} FROM customers WHERE merchant_id = $1 AND email_key NOT LIKE 'bi1:%' LIMIT $2",
+            "SELECT id, email_key, {} FROM customers WHERE merchant_id = $1 AND email_key NOT LIKE 'bi2:%' LIMIT $2",
             SEALED_FIELDS.join(", ")
         );
         let rows = sqlx::query(&text)
@@ -102,7 +102,7 @@ impl Store {
     /// Seals every legacy row of every merchant whose key this process holds.
     pub async fn seal_legacy(&self) -> Result<u64, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi1:%'",
+            "SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi2:%'",
         )
         .fetch_all(&mut *self.read.acquire().await?)
         .await?;

@@ -365,3 +365,74 @@ async fn missing_sqlite_directory_is_created() {
     store.close().await;
     assert!(path.exists());
 }
+
+async fn email_keys(conn: &mut AnyConnection) -> Vec<String> {
+    sqlx::query_scalar("SELECT email_key FROM customers ORDER BY id")
+        .fetch_all(conn)
+        .await
+        .unwrap()
+}
+
+/// Migration 0012 cuts blind indexes stored whole (`bi1:` and 64 hex digits) to their first 16
+/// bytes (`bi2:`): such a customer is still found by its email, in any case, and still holds
+/// the address against a duplicate. The keys of a started server are made whole again and the
+/// migration is run once more, as on a database sealed before it.
+async fn whole_blind_indexes_are_cut(url: &str) {
+    let app = start_on(url).await;
+    let m = app.new_merchant("cut").await;
+    let r = app
+        .create_customer_as(&m.token, &serde_json::json!({"email": "Cut@Example.com"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.data()["id"].as_str().unwrap().to_owned();
+    stop(app).await;
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    let cut = email_keys(&mut conn).await;
+    assert!(
+        cut.iter().all(|k| k.starts_with("bi2:") && k.len() == 36),
+        "{cut:?}"
+    );
+    conn.execute("UPDATE customers SET email_key = 'bi1:' || substr(email_key, 5) || '0123456789abcdef0123456789abcdef'")
+        .await
+        .unwrap();
+    conn.execute("DELETE FROM _sqlx_migrations WHERE version = 12")
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let app = start_on(url).await;
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    assert_eq!(email_keys(&mut conn).await, cut);
+    conn.close().await.unwrap();
+    let token = app.grant(&m.client_id, &m.client_secret).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.list_customers_as(&token, "email=cut@EXAMPLE.com").await;
+    assert_eq!(r.data()["count"], 1, "{}", r.body);
+    assert_eq!(
+        r.data()["customer_list"][0]["id"],
+        id.as_str(),
+        "{}",
+        r.body
+    );
+    let r = app
+        .create_customer_as(&token, &serde_json::json!({"email": "cut@example.com"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    stop(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_blind_indexes_stored_whole_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("acorn.db").display());
+    whole_blind_indexes_are_cut(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_blind_indexes_stored_whole_are_cut() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    whole_blind_indexes_are_cut(&db.url).await;
+}

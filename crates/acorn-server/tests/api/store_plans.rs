@@ -136,7 +136,7 @@ async fn check_start_up(url: &str, dialect: Dialect) {
         .expect("connect");
     // Sealed rows carry a blind index; a few legacy ones keep their plaintext key.
     conn.execute(
-        "UPDATE customers SET email_key = 'bi1:' || email_key WHERE created_at % 1000 <> 7",
+        "UPDATE customers SET email_key = 'bi2:' || email_key WHERE created_at % 1000 <> 7",
     )
     .await
     .expect("blind");
@@ -146,18 +146,43 @@ async fn check_start_up(url: &str, dialect: Dialect) {
         conn.execute("SET enable_seqscan = off").await.expect("set");
     }
     let statements = [
-        ("SELECT id, email, email_key FROM customers WHERE email_key NOT LIKE 'bi1:%' AND length(email_key) <> octet_length(email_key)", "customers_legacy_email_key"),
-        ("SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi1:%'", "customers_legacy_email_key"),
+        ("SELECT id, email, email_key FROM customers WHERE email_key NOT LIKE 'bi2:%' AND length(email_key) <> octet_length(email_key)", "customers_legacy_email_key"),
+        ("SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi2:%'", "customers_legacy_email_key"),
         ("DELETE FROM idempotency_keys WHERE status = 'in_flight' AND instance_id = 'i-1'", "idempotency_keys_in_flight"),
     ];
-    for (statement, index) in statements {
+    assert_through(&mut conn, dialect, &statements).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_reads_use_their_partial_indexes_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("startup.db").display());
+    check_start_up(&url, Dialect::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_reads_use_their_partial_indexes_postgres() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    check_start_up(&db.url, Dialect::Postgres).await;
+}
+
+/// Asserts that each statement's plan names its index.
+async fn assert_through(
+    conn: &mut sqlx::AnyConnection,
+    dialect: Dialect,
+    statements: &[(&str, &str)],
+) {
+    for &(statement, index) in statements {
         let prefix = if dialect == Dialect::Sqlite {
             "EXPLAIN QUERY PLAN "
         } else {
             "EXPLAIN "
         };
         let rows = sqlx::query(&format!("{prefix}{statement}"))
-            .fetch_all(&mut conn)
+            .fetch_all(&mut *conn)
             .await
             .expect("explain");
         let plan: Vec<String> = rows
@@ -178,20 +203,76 @@ async fn check_start_up(url: &str, dialect: Dialect) {
             plan.join("\n")
         );
     }
+}
+
+/// Events are keyed by (merchant_id, id) (migration 0013): reads of one event, the
+/// notifications' join and the webhook fan-out go through that index; the generated category
+/// is the one each event kind names.
+async fn check_events(url: &str, dialect: Dialect) {
+    let store = Store::open(url).await.expect("store");
+    let (merchant, other) = (MerchantId::new(), MerchantId::new());
+    fill(url, dialect, merchant, other).await;
+    let m = merchant.uuid().to_string();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("connect");
+    conn.execute(
+        "INSERT INTO events (id, merchant_id, customer_id, event, data, created_at) \
+         SELECT id, merchant_id, id, 'customer.created', '{}', created_at FROM customers",
+    )
+    .await
+    .expect("events");
+    let kinds: Vec<acorn_types::events::EventKind> =
+        acorn_types::events::EventKind::all().collect();
+    for (i, kind) in kinds.iter().enumerate() {
+        sqlx::query("INSERT INTO events (id, merchant_id, event, data, created_at) VALUES ($1, $2, $3, '{}', 0)")
+            .bind(format!("00000000-0000-7000-9000-{i:012}"))
+            .bind(m.clone())
+            .bind(kind.as_str().to_owned())
+            .execute(&mut conn)
+            .await
+            .expect("event");
+    }
+    for (i, kind) in kinds.iter().enumerate() {
+        let category: String =
+            sqlx::query_scalar("SELECT category FROM events WHERE merchant_id = $1 AND id = $2")
+                .bind(m.clone())
+                .bind(format!("00000000-0000-7000-9000-{i:012}"))
+                .fetch_one(&mut conn)
+                .await
+                .expect("category");
+        assert_eq!(category, kind.category().as_str(), "{}", kind.as_str());
+    }
+    conn.execute("ANALYZE").await.expect("analyze");
+    if dialect == Dialect::Postgres {
+        conn.execute("SET enable_seqscan = off").await.expect("set");
+    }
+    let one = "00000000-0000-7000-8000-000000000042";
+    let statements = [
+        format!("SELECT 1 FROM events WHERE merchant_id = '{m}' AND id = '{one}'"),
+        format!("SELECT n.id, e.data FROM webhook_notifications n JOIN events e ON e.merchant_id = n.merchant_id AND e.id = n.event_id WHERE n.merchant_id = '{m}'"),
+        format!("SELECT e.id, w.id FROM events e JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id WHERE w.is_active = 1 AND e.merchant_id IN ('{m}') AND e.id IN ('{one}')"),
+    ];
+    let statements: Vec<(&str, &str)> = statements
+        .iter()
+        .map(|s| (s.as_str(), "events_merchant_id"))
+        .collect();
+    assert_through(&mut conn, dialect, &statements).await;
     store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn start_up_reads_use_their_partial_indexes_sqlite() {
+async fn event_reads_use_the_merchant_key_sqlite() {
     let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}", dir.path().join("startup.db").display());
-    check_start_up(&url, Dialect::Sqlite).await;
+    let url = format!("sqlite://{}", dir.path().join("events.db").display());
+    check_events(&url, Dialect::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn start_up_reads_use_their_partial_indexes_postgres() {
+async fn event_reads_use_the_merchant_key_postgres() {
     let Some(db) = TestDatabase::create().await else {
         return;
     };
-    check_start_up(&db.url, Dialect::Postgres).await;
+    check_events(&db.url, Dialect::Postgres).await;
 }
+
