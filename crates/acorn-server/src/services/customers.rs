@@ -86,13 +86,15 @@ pub async fn get(
 }
 
 /// One page of customers with the exact count; a cursor must name one of the merchant's own
-/// customers.
+/// customers (the page query holds only when it does, so only an empty page asks).
 pub async fn list(
     store: &Store,
     merchant: MerchantId,
     q: &ListQuery,
 ) -> Result<ListPage, ApiError> {
-    if let Page::After(cursor) | Page::Before(cursor) = q.page {
+    let page = store.list_customers(merchant, q).await?;
+    if let (Page::After(cursor) | Page::Before(cursor), true) = (q.page, page.customers.is_empty())
+    {
         if !store.customer_exists(merchant, cursor).await? {
             let field = if matches!(q.page, Page::After(_)) {
                 "starting_after"
@@ -106,7 +108,7 @@ pub async fn list(
             )]));
         }
     }
-    Ok(store.list_customers(merchant, q).await?)
+    Ok(page)
 }
 
 /// Erases a customer on request (repeatable): the store redacts it in one transaction, then

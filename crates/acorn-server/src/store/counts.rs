@@ -20,6 +20,8 @@ pub(crate) struct CountDelta {
     /// `(country, document type, status)` → how much to add to `customer_cube` (`''` for a
     /// customer without country or document type).
     cells: BTreeMap<(String, String, String), i64>,
+    /// `(bare id, ±1)` of each customer that appears or goes, for `customer_marks`.
+    marks: Vec<(String, i64)>,
 }
 
 impl CountDelta {
@@ -30,6 +32,11 @@ impl CountDelta {
 
     /// Adds the move of one customer from `old` to `new` (either may be absent).
     pub(crate) fn add(&mut self, old: Option<&Customer>, new: Option<&Customer>) {
+        match (old, new) {
+            (None, Some(c)) => self.marks.push((bare_id(c), 1)),
+            (Some(c), None) => self.marks.push((bare_id(c), -1)),
+            _ => {}
+        }
         for (c, d) in [(old, -1), (new, 1)] {
             let Some(c) = c else { continue };
             for k in dim_keys(c) {
@@ -38,6 +45,11 @@ impl CountDelta {
             *self.cells.entry(cell(c)).or_default() += d;
         }
     }
+}
+
+/// The id as stored (`cus_` dropped).
+fn bare_id(c: &Customer) -> String {
+    c.id.strip_prefix("cus_").unwrap_or(&c.id).to_owned()
 }
 
 /// The `customer_counts` keys a customer contributes to.
@@ -77,12 +89,14 @@ pub(crate) async fn adjust_counts(
     apply_counts(conn, merchant, delta).await
 }
 
-/// Applies counter changes (one statement per table), in the caller's transaction.
+/// Applies counter changes (one statement per table, and the offset marks), in the caller's
+/// transaction.
 pub(crate) async fn apply_counts(
     conn: &mut AnyConnection,
     merchant: MerchantId,
     mut delta: CountDelta,
 ) -> Result<(), sqlx::Error> {
+    super::marks::adjust(conn, merchant, &delta.marks).await?;
     delta.dims.retain(|_, d| *d != 0);
     delta.cells.retain(|_, d| *d != 0);
     let slot = i64::from(rand::random::<u8>() % 8);

@@ -114,9 +114,36 @@ impl Store {
         }
     }
 
+    /// Where a deep offset page of the unfiltered list starts, from the marks
+    /// ([`super::marks`]): the `upper` to walk down from and how many to skip there.
+    async fn offset_start(
+        conn: &mut sqlx::AnyConnection,
+        merchant: MerchantId,
+        q: &ListQuery,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let unfiltered = q.emails.is_empty()
+            && q.countries.is_empty()
+            && q.document_types.is_empty()
+            && q.statuses.is_empty()
+            && q.registration.is_empty();
+        Ok(match q.page {
+            Page::Offset(offset) if unfiltered && offset >= super::marks::MARKS_FROM => {
+                super::marks::start_of(conn, merchant, offset).await?
+            }
+            _ => None,
+        })
+    }
+
     /// The page's query; with `count`, each row also carries the count of all matches
-    /// (column `total`), so a list is one query.
-    fn page_sql(backend: &str, merchant: MerchantId, q: &ListQuery, count: bool) -> Sql {
+    /// (column `total`), so a list is one query. `start`: where an offset page starts
+    /// ([`Store::offset_start`]).
+    fn page_sql(
+        backend: &str,
+        merchant: MerchantId,
+        q: &ListQuery,
+        count: bool,
+        start: Option<&(String, i64)>,
+    ) -> Sql {
         let mut sql = Sql::new(&format!("SELECT {}{HAS_REGISTRATIONS}", columns(backend)));
         if count {
             sql.push(", (");
@@ -126,19 +153,25 @@ impl Store {
         sql.push(" FROM customers");
         Self::push_filters(&mut sql, merchant, q);
         match q.page {
-            Page::Offset(offset) => {
+            Page::Offset(mut offset) => {
+                if let Some((upper, skip)) = start {
+                    sql.push(" AND id <= ").bind(upper.clone());
+                    offset = *skip;
+                }
                 sql.push(" ORDER BY id DESC LIMIT ")
                     .bind(q.limit + 1)
                     .push(" OFFSET ")
                     .bind(offset);
             }
             Page::After(cursor) => {
+                Self::push_cursor_exists(&mut sql, merchant, cursor);
                 sql.push(" AND id < ")
                     .bind(bare(cursor))
                     .push(" ORDER BY id DESC LIMIT ")
                     .bind(q.limit + 1);
             }
             Page::Before(cursor) => {
+                Self::push_cursor_exists(&mut sql, merchant, cursor);
                 sql.push(" AND id > ")
                     .bind(bare(cursor))
                     .push(" ORDER BY id ASC LIMIT ")
@@ -146,6 +179,17 @@ impl Store {
             }
         }
         sql
+    }
+
+    /// A cursor must name a live customer of the merchant: a page from a cursor that does not
+    /// is empty (the engine tests it once, not per row), and only an empty page costs the
+    /// service a second query to tell the two apart ([`Store::customer_exists`]).
+    fn push_cursor_exists(sql: &mut Sql, merchant: MerchantId, cursor: CustomerId) {
+        sql.push(" AND EXISTS (SELECT 1 FROM customers cur WHERE cur.merchant_id = ")
+            .bind(mer(merchant))
+            .push(" AND cur.id = ")
+            .bind(bare(cursor))
+            .push(" AND cur.deleted_at IS NULL)");
     }
 
     /// The SQL that counts the matches: a sum of maintained counters when the filters are
@@ -201,7 +245,9 @@ impl Store {
         let key = crate::crypto::data_key(merchant)?;
         let q = &blind(q, &key);
         let mut conn = self.read.acquire().await?;
-        let (text, args) = Self::page_sql(conn.backend_name(), merchant, q, true).into_parts()?;
+        let start = Self::offset_start(&mut conn, merchant, q).await?;
+        let (text, args) =
+            Self::page_sql(conn.backend_name(), merchant, q, true, start.as_ref()).into_parts()?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
         let count: i64 = match rows.first() {
             Some(row) => row.try_get("total")?,
@@ -243,8 +289,9 @@ impl Store {
         q: &ListQuery,
     ) -> Result<String, StoreError> {
         let mut out = String::new();
+        let start = Self::offset_start(&mut *self.read.acquire().await?, merchant, q).await?;
         for sql in [
-            Self::page_sql(self.backend_name(), merchant, q, false),
+            Self::page_sql(self.backend_name(), merchant, q, false, start.as_ref()),
             Self::count_sql(merchant, q),
         ] {
             let prefix = match self.dialect {

@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod jobs;
 mod keys;
 mod ledger;
+pub(crate) mod marks;
 mod merchants;
 mod migrate;
 pub(crate) mod new_rows;

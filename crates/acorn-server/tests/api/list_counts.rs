@@ -127,3 +127,115 @@ both_stores! {
         assert_counts_match(&app, "after the backfill").await;
     }
 }
+
+/// Every customer id, newest first, walking cursor pages of 100 (no offsets: the reference
+/// the offset pages are checked against).
+async fn all_ids(app: &TestApp) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    loop {
+        let query = match ids.last() {
+            None => "limit=100".to_owned(),
+            Some(last) => format!("limit=100&starting_after={last}"),
+        };
+        let page = app.list_customers(&query).await;
+        let list = page.data()["customer_list"]
+            .as_array()
+            .expect("list")
+            .clone();
+        if list.is_empty() {
+            return ids;
+        }
+        ids.extend(list.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+    }
+}
+
+/// Deep offset pages (which start from `customer_marks` on SQLite) are exactly the slices of
+/// the list that cursor pages walk.
+async fn assert_offset_pages(app: &TestApp, when: &str) {
+    let ids = all_ids(app).await;
+    let total = ids.len();
+    for offset in [
+        2048,
+        2100,
+        2300,
+        total - 11,
+        total - 10,
+        total - 1,
+        total,
+        total + 500,
+    ] {
+        let r = app
+            .list_customers(&format!("limit=10&offset={offset}"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page: Vec<String> = r.data()["customer_list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = ids.iter().skip(offset).take(10).cloned().collect();
+        assert_eq!(page, want, "{when}: offset {offset} of {total}");
+        assert_eq!(
+            r.data()["has_more"],
+            offset + 10 < total,
+            "{when}: offset {offset}"
+        );
+        assert_eq!(r.data()["count"], total, "{when}");
+    }
+}
+
+/// On SQLite, the marks hold every live customer, in closed ranges of at least 1,024.
+async fn assert_marks(app: &TestApp, live: usize) {
+    if !app.config.database_url.starts_with("sqlite") {
+        return;
+    }
+    let pool = sqlx::AnyPool::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT upper, n FROM customer_marks")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let sum: i64 = rows.iter().map(|(_, n)| n).sum();
+    assert_eq!(sum as usize, live, "{rows:?}");
+    let closed = rows.iter().filter(|(upper, _)| upper != "~").count();
+    assert!(closed >= 2, "{rows:?}");
+}
+
+both_stores! {
+    async fn deep_offset_pages_are_exact_through_creates_and_erasure(app) {
+        for b in 0..26 {
+            let items: Vec<_> = (0..100).map(|i| json!({"customer": {"email": format!("d{b}-{i}@example.com")}})).collect();
+            let r = app.post_as(&app.merchant.token, "/api/v1/customers/batch", &json!({"items": items})).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        for i in 0..40 {
+            app.customer(json!({"email": format!("single{i}@example.com")})).await;
+        }
+        assert_offset_pages(&app, "after creates").await;
+        assert_marks(&app, 2640).await;
+        // Erasure from the oldest range, a middle one and the newest.
+        let ids = all_ids(&app).await;
+        let token = app.merchant.token.clone();
+        for i in [0, 5, 700, 1500, 2600, 2630, 2639] {
+            let r = app.send(Method::DELETE, &format!("/api/v1/customers/{}", ids[i]), None, Some(&token), &[]).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        assert_offset_pages(&app, "after erasure").await;
+        assert_marks(&app, 2633).await;
+        // A database from before the marks is backfilled by their migration.
+        if app.config.database_url.starts_with("sqlite") {
+            let pool = sqlx::AnyPool::connect(&app.config.database_url).await.unwrap();
+            pool.execute("DROP TABLE customer_marks").await.unwrap();
+            pool.execute("DELETE FROM _sqlx_migrations WHERE version = 14").await.unwrap();
+            pool.close().await;
+            let mut config = app.config.clone();
+            config.listen = "127.0.0.1:0".parse().unwrap();
+            drop(acorn_server::Application::build(config).await.expect("upgrade"));
+            assert_offset_pages(&app, "after the backfill").await;
+            assert_marks(&app, 2633).await;
+        }
+    }
+}

@@ -276,3 +276,57 @@ async fn event_reads_use_the_merchant_key_postgres() {
     check_events(&db.url, Dialect::Postgres).await;
 }
 
+/// The offset marks (migration 0014, SQLite): a deep offset page reads the merchant's marks by
+/// their key and walks the newest-first index from a mark; keeping them looks a range up by key
+/// and closes one at the newest live id through the index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_marks_use_their_key_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("marks.db").display());
+    let store = Store::open(&url).await.expect("store");
+    let (merchant, other) = (MerchantId::new(), MerchantId::new());
+    fill(&url, Dialect::Sqlite, merchant, other).await;
+    let m = merchant.uuid().to_string();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    // Marks as the migration builds them for the rows `fill` wrote behind the store's back.
+    conn.execute(
+        format!(
+            "INSERT INTO customer_marks (merchant_id, upper, n) \
+             SELECT '{m}', '00000000-0000-7000-8000-000000050000', 37500 UNION ALL SELECT '{m}', '~', 37500"
+        )
+        .as_str(),
+    )
+    .await
+    .expect("marks");
+    conn.execute("ANALYZE").await.expect("analyze");
+    let statements = [
+        format!("SELECT upper, n FROM customer_marks WHERE merchant_id = '{m}' ORDER BY upper DESC"),
+        format!("SELECT MIN(upper) FROM customer_marks WHERE merchant_id = '{m}' AND upper >= '00000000-0000-7000-8000-000000000042'"),
+    ];
+    let mut checks: Vec<(&str, &str)> = statements
+        .iter()
+        .map(|s| (s.as_str(), "PRIMARY KEY"))
+        .collect();
+    let newest =
+        format!("SELECT MAX(id) FROM customers WHERE merchant_id = '{m}' AND deleted_at IS NULL");
+    checks.push((&newest, "customers_merchant_id"));
+    assert_through(&mut conn, Dialect::Sqlite, &checks).await;
+    // The page at 60,000 starts 22,500 below the older mark, through the index, unsorted.
+    let plan = store
+        .explain_list(merchant, &query(Page::Offset(60_000)))
+        .await
+        .expect("plan");
+    let page: Vec<&str> = plan
+        .lines()
+        .take_while(|l| !l.contains("customer_counts"))
+        .collect();
+    assert!(
+        page.iter()
+            .any(|l| l.contains("customers_merchant_id") && l.contains("id<?")),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    store.close().await;
+}
