@@ -21,31 +21,33 @@ const COMBOS: [&str; 7] = [
     "country_code=mx&document_type=curp",
 ];
 
-/// Every customer matching `filter`, walking pages of 100.
-async fn walk(app: &TestApp, filter: &str) -> (u64, usize) {
-    let first = app.list_customers(&format!("{filter}&limit=100")).await;
-    assert_eq!(first.status, 200, "{}", first.body);
-    let count = first.data()["count"].as_u64().expect("count");
-    let mut seen = first.data()["customer_list"]
-        .as_array()
-        .expect("list")
-        .len();
-    let mut last = first.data()["customer_list"]
-        .as_array()
-        .and_then(|l| l.last())
-        .map(|c| c["id"].as_str().unwrap().to_owned());
-    while let Some(cursor) = last {
-        let page = app
-            .list_customers(&format!("{filter}&limit=100&starting_after={cursor}"))
-            .await;
+/// The first page's count and every customer id matching `filter` (`""`: all), newest first,
+/// walking cursor pages of 100 (no offsets: the reference offset pages are checked against).
+async fn walk_ids(app: &TestApp, filter: &str) -> (u64, Vec<String>) {
+    let (mut count, mut ids) = (None, Vec::<String>::new());
+    loop {
+        let query = match ids.last() {
+            None => format!("{filter}&limit=100"),
+            Some(last) => format!("{filter}&limit=100&starting_after={last}"),
+        };
+        let page = app.list_customers(&query).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        count.get_or_insert(page.data()["count"].as_u64().expect("count"));
         let list = page.data()["customer_list"]
             .as_array()
             .expect("list")
             .clone();
-        seen += list.len();
-        last = list.last().map(|c| c["id"].as_str().unwrap().to_owned());
+        if list.is_empty() {
+            return (count.unwrap_or(0), ids);
+        }
+        ids.extend(list.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
     }
-    (count, seen)
+}
+
+/// Every customer matching `filter`: the count the list answers and how many pages hold.
+async fn walk(app: &TestApp, filter: &str) -> (u64, usize) {
+    let (count, ids) = walk_ids(app, filter).await;
+    (count, ids.len())
 }
 
 async fn assert_counts_match(app: &TestApp, when: &str) {
@@ -128,25 +130,8 @@ both_stores! {
     }
 }
 
-/// Every customer id, newest first, walking cursor pages of 100 (no offsets: the reference
-/// the offset pages are checked against).
 async fn all_ids(app: &TestApp) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    loop {
-        let query = match ids.last() {
-            None => "limit=100".to_owned(),
-            Some(last) => format!("limit=100&starting_after={last}"),
-        };
-        let page = app.list_customers(&query).await;
-        let list = page.data()["customer_list"]
-            .as_array()
-            .expect("list")
-            .clone();
-        if list.is_empty() {
-            return ids;
-        }
-        ids.extend(list.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
-    }
+    walk_ids(app, "").await.1
 }
 
 /// Deep offset pages (which start from `customer_marks` on SQLite) are exactly the slices of
