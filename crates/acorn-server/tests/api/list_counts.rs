@@ -57,6 +57,28 @@ async fn assert_counts_match(app: &TestApp, when: &str) {
     }
 }
 
+/// As a database from before migration `version`: its `table` dropped and the migration
+/// unrecorded; then the app is built again on the database, which runs it (and its backfill).
+async fn rerun_migration(app: &TestApp, table: &str, version: i64) {
+    let pool = sqlx::AnyPool::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    pool.execute(format!("DROP TABLE {table}").as_str())
+        .await
+        .unwrap();
+    pool.execute(format!("DELETE FROM _sqlx_migrations WHERE version = {version}").as_str())
+        .await
+        .unwrap();
+    pool.close().await;
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    drop(
+        acorn_server::Application::build(config)
+            .await
+            .expect("upgrade"),
+    );
+}
+
 /// Customers over three countries and three document types (and none), some in a batch.
 async fn populate(app: &TestApp) -> Vec<String> {
     let countries = ["br", "us", "mx", ""];
@@ -118,14 +140,7 @@ both_stores! {
     async fn the_cube_is_backfilled_on_upgrade(app) {
         populate(&app).await;
         // As a database from before the cube: no table, migration 10 not applied.
-        let pool = sqlx::AnyPool::connect(&app.config.database_url).await.unwrap();
-        pool.execute("DROP TABLE customer_cube").await.unwrap();
-        pool.execute("DELETE FROM _sqlx_migrations WHERE version = 10").await.unwrap();
-        pool.close().await;
-        let mut config = app.config.clone();
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        let again = acorn_server::Application::build(config).await.expect("upgrade");
-        drop(again);
+        rerun_migration(&app, "customer_cube", 10).await;
         assert_counts_match(&app, "after the backfill").await;
     }
 }
@@ -212,13 +227,7 @@ both_stores! {
         assert_marks(&app, 2633).await;
         // A database from before the marks is backfilled by their migration.
         if app.config.database_url.starts_with("sqlite") {
-            let pool = sqlx::AnyPool::connect(&app.config.database_url).await.unwrap();
-            pool.execute("DROP TABLE customer_marks").await.unwrap();
-            pool.execute("DELETE FROM _sqlx_migrations WHERE version = 14").await.unwrap();
-            pool.close().await;
-            let mut config = app.config.clone();
-            config.listen = "127.0.0.1:0".parse().unwrap();
-            drop(acorn_server::Application::build(config).await.expect("upgrade"));
+            rerun_migration(&app, "customer_marks", 14).await;
             assert_offset_pages(&app, "after the backfill").await;
             assert_marks(&app, 2633).await;
         }
