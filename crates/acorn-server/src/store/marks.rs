@@ -51,23 +51,23 @@ pub(crate) async fn adjust(
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(id.clone()).push(", ").bind(*change).push(")");
     }
-    // `WHERE true`: SQLite's parser needs it between a SELECT and an upsert clause.
+    // `WHERE true`: SQLite's parser needs it between a SELECT and an upsert clause. The rows
+    // written come back with their new counts: whether the open range is full needs no query.
     sql.push(
         ") AS v WHERE true GROUP BY 2 \
-         ON CONFLICT (merchant_id, upper) DO UPDATE SET n = customer_marks.n + excluded.n",
+         ON CONFLICT (merchant_id, upper) DO UPDATE SET n = customer_marks.n + excluded.n \
+         RETURNING upper, n",
     );
     let (text, args) = sql.into_parts_for(conn.backend_name())?;
-    sqlx::query_with(&text, args).execute(&mut *conn).await?;
-    if moves.iter().all(|(_, change)| *change < 0) {
-        return Ok(());
+    let written = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
+    let mut open = 0;
+    for row in &written {
+        let (upper, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if upper == OPEN {
+            open = n;
+        }
     }
-    let open: Option<i64> =
-        sqlx::query_scalar("SELECT n FROM customer_marks WHERE merchant_id = $1 AND upper = $2")
-            .bind(mer(merchant))
-            .bind(OPEN)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if open.unwrap_or(0) >= MARK_SIZE {
+    if moves.iter().any(|(_, change)| *change > 0) && open >= MARK_SIZE {
         // The newest live id is in the open range (it holds live customers, all newer than
         // every closed range): the range closes there, and the next create opens a new one.
         sqlx::query(
