@@ -3,6 +3,8 @@
 //! one row. `customer_counts` holds one number per merchant for all customers and for each
 //! single country, document type and status; `customer_cube` one per (country, document type,
 //! status) cell, so any combination of those filters (comma lists too) is a sum of a few cells.
+//! `registration_cube` counts the customers with registrations per (registration set, country,
+//! document type, status), for the registration filters (see migration 0015).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,9 @@ pub(crate) struct CountDelta {
     cells: BTreeMap<(String, String, String), i64>,
     /// `(bare id, ±1)` of each customer that appears or goes, for `customer_marks`.
     marks: Vec<(String, i64)>,
+    /// `(registration set, country, document type, status)` → how much to add to
+    /// `registration_cube` (customers with at least one registration only).
+    reg_cells: BTreeMap<(String, String, String, String), i64>,
 }
 
 impl CountDelta {
@@ -43,8 +48,38 @@ impl CountDelta {
                 *self.dims.entry(k).or_default() += d;
             }
             *self.cells.entry(cell(c)).or_default() += d;
+            if let Some(set) = registration_set(c) {
+                let (country, doc, status) = cell(c);
+                *self
+                    .reg_cells
+                    .entry((set, country, doc, status))
+                    .or_default() += d;
+            }
         }
     }
+}
+
+/// A customer's registration set as `registration_cube` keys it: its registrations as
+/// `provider:target_role:status`, sorted bytewise and comma-joined (as migration 0015 builds it
+/// in SQL); `None` without registrations.
+pub(crate) fn registration_set(c: &Customer) -> Option<String> {
+    let mut members: Vec<String> = c
+        .platforms
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{}:{}",
+                p.provider.as_str(),
+                p.target_role.as_str(),
+                p.status.as_str()
+            )
+        })
+        .collect();
+    if members.is_empty() {
+        return None;
+    }
+    members.sort_unstable();
+    Some(members.join(","))
 }
 
 /// The id as stored (`cus_` dropped).
@@ -99,6 +134,7 @@ pub(crate) async fn apply_counts(
     super::marks::adjust(conn, merchant, &delta.marks).await?;
     delta.dims.retain(|_, d| *d != 0);
     delta.cells.retain(|_, d| *d != 0);
+    delta.reg_cells.retain(|_, d| *d != 0);
     let slot = i64::from(rand::random::<u8>() % 8);
     if !delta.dims.is_empty() {
         let rows = delta
@@ -110,7 +146,7 @@ pub(crate) async fn apply_counts(
             "customer_counts",
             &["dim", "value"],
             merchant,
-            slot,
+            Some(slot),
             rows,
         )
         .await?;
@@ -121,22 +157,73 @@ pub(crate) async fn apply_counts(
             .into_iter()
             .map(|((country, doc, status), d)| (vec![country, doc, status], d));
         let cols = ["country_code", "document_type", "status"];
-        upsert(conn, "customer_cube", &cols, merchant, slot, rows).await?;
+        upsert(conn, "customer_cube", &cols, merchant, Some(slot), rows).await?;
+    }
+    if !delta.reg_cells.is_empty() {
+        let added: Vec<&String> = delta
+            .reg_cells
+            .iter()
+            .filter(|(_, d)| **d > 0)
+            .map(|((set, ..), _)| set)
+            .collect();
+        remember_sets(conn, &added).await?;
+        let rows = delta
+            .reg_cells
+            .into_iter()
+            .map(|((set, country, doc, status), d)| (vec![set, country, doc, status], d));
+        let cols = ["regset", "country_code", "document_type", "status"];
+        upsert(conn, "registration_cube", &cols, merchant, None, rows).await?;
     }
     Ok(())
 }
 
+/// Lists the members of each registration set in `registration_sets` (sets seen before are
+/// left as they are), so a filter can find the sets it matches.
+async fn remember_sets(conn: &mut AnyConnection, sets: &[&String]) -> Result<(), sqlx::Error> {
+    let mut sql =
+        Sql::new("INSERT INTO registration_sets (regset, provider, target_role, status) VALUES ");
+    let mut any = false;
+    for set in sets {
+        for member in set.split(',') {
+            let mut parts = member.splitn(3, ':');
+            let (Some(provider), Some(role), Some(status)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            sql.push(if any { ", (" } else { "(" });
+            any = true;
+            sql.bind((*set).clone())
+                .push(", ")
+                .bind(provider.to_owned());
+            sql.push(", ")
+                .bind(role.to_owned())
+                .push(", ")
+                .bind(status.to_owned());
+            sql.push(")");
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    sql.push(" ON CONFLICT DO NOTHING");
+    let (text, args) = sql.into_parts_for(conn.backend_name())?;
+    sqlx::query_with(&text, args).execute(conn).await?;
+    Ok(())
+}
+
 /// `INSERT INTO table (merchant_id, cols…, slot, n) VALUES … ON CONFLICT … DO UPDATE` adding
-/// each row's number to its counter.
+/// each row's number to its counter (a table without slots: `slot` is `None`).
 async fn upsert(
     conn: &mut AnyConnection,
     table: &str,
     cols: &[&str],
     merchant: MerchantId,
-    slot: i64,
+    slot: Option<i64>,
     rows: impl Iterator<Item = (Vec<String>, i64)>,
 ) -> Result<(), sqlx::Error> {
-    let key = format!("merchant_id, {}, slot", cols.join(", "));
+    let slotted = if slot.is_some() { ", slot" } else { "" };
+    let key = format!("merchant_id, {}{slotted}", cols.join(", "));
     let mut sql = Sql::new(&format!("INSERT INTO {table} ({key}, n) VALUES "));
     for (i, (values, d)) in rows.enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
@@ -144,7 +231,10 @@ async fn upsert(
         for v in values {
             sql.push(", ").bind(v);
         }
-        sql.push(", ").bind(slot).push(", ").bind(d).push(")");
+        if let Some(slot) = slot {
+            sql.push(", ").bind(slot);
+        }
+        sql.push(", ").bind(d).push(")");
     }
     sql.push(&format!(
         " ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n"

@@ -7,6 +7,7 @@ use sqlx::Row;
 use super::customers::{
     bare, columns, customer_from_row, has_registrations, mer, HAS_REGISTRATIONS,
 };
+use super::registration_list;
 use super::registrations::attach_platforms;
 use super::sql::Sql;
 use super::{Dialect, Store, StoreError};
@@ -184,7 +185,7 @@ impl Store {
     /// A cursor must name a live customer of the merchant: a page from a cursor that does not
     /// is empty (the engine tests it once, not per row), and only an empty page costs the
     /// service a second query to tell the two apart ([`Store::customer_exists`]).
-    fn push_cursor_exists(sql: &mut Sql, merchant: MerchantId, cursor: CustomerId) {
+    pub(super) fn push_cursor_exists(sql: &mut Sql, merchant: MerchantId, cursor: CustomerId) {
         sql.push(" AND EXISTS (SELECT 1 FROM customers cur WHERE cur.merchant_id = ")
             .bind(mer(merchant))
             .push(" AND cur.id = ")
@@ -210,6 +211,10 @@ impl Store {
             ("status", &q.statuses),
         ];
         let used: Vec<_> = tracked.iter().filter(|(_, v)| !v.is_empty()).collect();
+        if registration_list::applies(q) {
+            registration_list::push_count(sql, merchant, q);
+            return;
+        }
         if !q.emails.is_empty() || !q.registration.is_empty() {
             sql.push("SELECT COUNT(*) FROM customers");
             Self::push_filters(sql, merchant, q);
@@ -236,16 +241,13 @@ impl Store {
             .bind_list(&values);
     }
 
-    /// One page of customers, newest first, with the total count of matches.
-    pub async fn list_customers(
-        &self,
+    /// The count and rows of a page filtered by customer columns (or an email) only.
+    async fn customer_page(
+        conn: &mut sqlx::AnyConnection,
         merchant: MerchantId,
         q: &ListQuery,
-    ) -> Result<ListPage, StoreError> {
-        let key = crate::crypto::data_key(merchant)?;
-        let q = &blind(q, &key);
-        let mut conn = self.read.acquire().await?;
-        let start = Self::offset_start(&mut conn, merchant, q).await?;
+    ) -> Result<(i64, Vec<sqlx::any::AnyRow>), StoreError> {
+        let start = Self::offset_start(conn, merchant, q).await?;
         let (text, args) =
             Self::page_sql(conn.backend_name(), merchant, q, true, start.as_ref()).into_parts()?;
         let rows = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
@@ -258,6 +260,23 @@ impl Store {
                     .fetch_one(&mut *conn)
                     .await?
             }
+        };
+        Ok((count, rows))
+    }
+
+    /// One page of customers, newest first, with the total count of matches.
+    pub async fn list_customers(
+        &self,
+        merchant: MerchantId,
+        q: &ListQuery,
+    ) -> Result<ListPage, StoreError> {
+        let key = crate::crypto::data_key(merchant)?;
+        let q = &blind(q, &key);
+        let mut conn = self.read.acquire().await?;
+        let (count, rows) = if registration_list::applies(q) {
+            registration_list::page(&mut conn, merchant, q).await?
+        } else {
+            Self::customer_page(&mut conn, merchant, q).await?
         };
         let with_registrations = rows
             .iter()
@@ -289,11 +308,25 @@ impl Store {
         q: &ListQuery,
     ) -> Result<String, StoreError> {
         let mut out = String::new();
-        let start = Self::offset_start(&mut *self.read.acquire().await?, merchant, q).await?;
-        for sql in [
-            Self::page_sql(self.backend_name(), merchant, q, false, start.as_ref()),
-            Self::count_sql(merchant, q),
-        ] {
+        let mut conn = self.read.acquire().await?;
+        let sqls = if registration_list::applies(q) {
+            let walk = registration_list::counts(&mut conn, merchant, q)
+                .await?
+                .walk(q);
+            let backend = self.backend_name();
+            [
+                registration_list::ids_sql(backend, merchant, q, walk),
+                Self::count_sql(merchant, q),
+            ]
+        } else {
+            let start = Self::offset_start(&mut conn, merchant, q).await?;
+            [
+                Self::page_sql(self.backend_name(), merchant, q, false, start.as_ref()),
+                Self::count_sql(merchant, q),
+            ]
+        };
+        drop(conn);
+        for sql in sqls {
             let prefix = match self.dialect {
                 Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
                 Dialect::Postgres => "EXPLAIN ",

@@ -26,6 +26,7 @@ mod migrate;
 pub(crate) mod new_rows;
 pub mod notifications;
 mod pool;
+mod registration_list;
 pub mod registrations;
 mod sealing;
 mod sql;

@@ -23,7 +23,7 @@ const COMBOS: [&str; 7] = [
 
 /// The first page's count and every customer id matching `filter` (`""`: all), newest first,
 /// walking cursor pages of 100 (no offsets: the reference offset pages are checked against).
-async fn walk_ids(app: &TestApp, filter: &str) -> (u64, Vec<String>) {
+pub(crate) async fn walk_ids(app: &TestApp, filter: &str) -> (u64, Vec<String>) {
     let (mut count, mut ids) = (None, Vec::<String>::new());
     loop {
         let query = match ids.last() {
@@ -57,15 +57,16 @@ async fn assert_counts_match(app: &TestApp, when: &str) {
     }
 }
 
-/// As a database from before migration `version`: its `table` dropped and the migration
-/// unrecorded; then the app is built again on the database, which runs it (and its backfill).
-async fn rerun_migration(app: &TestApp, table: &str, version: i64) {
+/// As a database from before migration `version`: what it creates dropped (`drops`: `TABLE x`,
+/// `INDEX y`) and the migration unrecorded; then the app is built again on the database, which
+/// runs it (and its backfill).
+pub(crate) async fn rerun_migration(app: &TestApp, drops: &[&str], version: i64) {
     let pool = sqlx::AnyPool::connect(&app.config.database_url)
         .await
         .unwrap();
-    pool.execute(format!("DROP TABLE {table}").as_str())
-        .await
-        .unwrap();
+    for what in drops {
+        pool.execute(format!("DROP {what}").as_str()).await.unwrap();
+    }
     pool.execute(format!("DELETE FROM _sqlx_migrations WHERE version = {version}").as_str())
         .await
         .unwrap();
@@ -140,7 +141,7 @@ both_stores! {
     async fn the_cube_is_backfilled_on_upgrade(app) {
         populate(&app).await;
         // As a database from before the cube: no table, migration 10 not applied.
-        rerun_migration(&app, "customer_cube", 10).await;
+        rerun_migration(&app, &["TABLE customer_cube"], 10).await;
         assert_counts_match(&app, "after the backfill").await;
     }
 }
@@ -227,7 +228,7 @@ both_stores! {
         assert_marks(&app, 2633).await;
         // A database from before the marks is backfilled by their migration.
         if app.config.database_url.starts_with("sqlite") {
-            rerun_migration(&app, "customer_marks", 14).await;
+            rerun_migration(&app, &["TABLE customer_marks"], 14).await;
             assert_offset_pages(&app, "after the backfill").await;
             assert_marks(&app, 2633).await;
         }

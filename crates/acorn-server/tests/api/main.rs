@@ -26,6 +26,8 @@ mod list_counts;
 mod migrate_upgrade;
 mod openapi;
 mod redis_limits;
+mod registration_counts;
+mod registration_plans;
 mod registrations;
 mod store_plans;
 mod stripe;

@@ -9,7 +9,7 @@ use crate::pg::TestDatabase;
 
 const ROWS: i64 = 100_000;
 
-async fn fill(url: &str, dialect: Dialect, merchant: MerchantId, other: MerchantId) {
+pub(crate) async fn fill(url: &str, dialect: Dialect, merchant: MerchantId, other: MerchantId) {
     let pool = sqlx::AnyPool::connect(url).await.expect("connect");
     let m = merchant.uuid().to_string();
     let o = other.uuid().to_string();
@@ -33,7 +33,7 @@ async fn fill(url: &str, dialect: Dialect, merchant: MerchantId, other: Merchant
     pool.close().await;
 }
 
-fn query(page: Page) -> ListQuery {
+pub(crate) fn query(page: Page) -> ListQuery {
     ListQuery {
         emails: vec![],
         countries: vec![],

@@ -64,17 +64,35 @@ pub(crate) async fn save_change(
     now: i64,
 ) -> Result<(), StoreError> {
     reg.updated_at = format_time(now);
-    save(conn, key, reg, existing.is_none(), now).await?;
     let previous = existing.map(|r| r.status);
-    if previous != Some(reg.status) {
-        let version = Store::fetch_customer(conn, key.merchant, key.customer, "")
-            .await?
-            .map(|c| c.version);
+    let moved = previous != Some(reg.status);
+    // The customer as it was, for the registration counters; locked on PostgreSQL so that two
+    // registrations of one customer saved at once move its counters one after the other.
+    let before = if moved {
+        Store::fetch_customer(conn, key.merchant, key.customer, lock(conn)).await?
+    } else {
+        None
+    };
+    save(conn, key, reg, existing.is_none(), now).await?;
+    if moved {
+        let after = Store::fetch_customer(conn, key.merchant, key.customer, "").await?;
+        if let (Some(b), Some(a)) = (&before, &after) {
+            adjust_counts(conn, key.merchant, Some(b), Some(a)).await?;
+        }
+        let version = after.map(|c| c.version);
         let data = registration_data(key.customer, version, reg);
         let event = EventKind::Registration(reg.status);
         insert_event(conn, key.merchant, Some(key.customer), event, &data, now).await?;
     }
     recompute_customer(conn, key.merchant, key.customer, Some(reg), fills, now).await
+}
+
+/// `FOR UPDATE` on PostgreSQL (row locks), nothing on SQLite (one writer).
+fn lock(conn: &AnyConnection) -> &'static str {
+    match conn.backend_name() {
+        "PostgreSQL" => " FOR UPDATE",
+        _ => "",
+    }
 }
 
 /// Derives the customer's status from its registrations and applies it with `fills` (only
