@@ -309,19 +309,22 @@ impl Store {
     ) -> Result<String, StoreError> {
         let mut out = String::new();
         let mut conn = self.read.acquire().await?;
+        let backend = self.backend_name();
         let sqls = if registration_list::applies(q) {
             let walk = registration_list::counts(&mut conn, merchant, q)
                 .await?
                 .walk(q);
-            let backend = self.backend_name();
-            [
+            // The page's rows are looked up by the ids the walk found: a full page of them.
+            let ids: Vec<String> = (0..=q.limit).map(|i| format!("{i:036}")).collect();
+            vec![
                 registration_list::ids_sql(backend, merchant, q, walk),
+                registration_list::rows_sql(backend, merchant, &ids, q),
                 Self::count_sql(merchant, q),
             ]
         } else {
             let start = Self::offset_start(&mut conn, merchant, q).await?;
-            [
-                Self::page_sql(self.backend_name(), merchant, q, false, start.as_ref()),
+            vec![
+                Self::page_sql(backend, merchant, q, false, start.as_ref()),
                 Self::count_sql(merchant, q),
             ]
         };

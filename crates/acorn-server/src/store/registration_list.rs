@@ -186,6 +186,31 @@ pub(crate) fn ids_sql(backend: &str, merchant: MerchantId, q: &ListQuery, walk: 
     sql
 }
 
+/// The query for the rows of a page of customers by id, in the direction of travel.
+pub(crate) fn rows_sql(backend: &str, merchant: MerchantId, ids: &[String], q: &ListQuery) -> Sql {
+    let order = if matches!(q.page, Page::Before(_)) {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    // Without statistics SQLite prices `merchant_id = ?` on its index below eleven probes of
+    // the primary key and walks every customer of the merchant: `+` keeps it off that index.
+    let merchant_col = if backend == "SQLite" {
+        "+merchant_id"
+    } else {
+        "merchant_id"
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {}{HAS_REGISTRATIONS} FROM customers WHERE {merchant_col} = ",
+        columns(backend)
+    ));
+    sql.bind(mer(merchant))
+        .push(" AND id IN ")
+        .bind_list(ids)
+        .push(&format!(" ORDER BY id {order}"));
+    sql
+}
+
 /// The rows of a page of customers by id, in the direction of travel.
 async fn rows_of(
     conn: &mut AnyConnection,
@@ -196,20 +221,7 @@ async fn rows_of(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let order = if matches!(q.page, Page::Before(_)) {
-        "ASC"
-    } else {
-        "DESC"
-    };
-    let mut sql = Sql::new(&format!(
-        "SELECT {}{HAS_REGISTRATIONS} FROM customers WHERE merchant_id = ",
-        columns(conn.backend_name())
-    ));
-    sql.bind(mer(merchant))
-        .push(" AND id IN ")
-        .bind_list(ids)
-        .push(&format!(" ORDER BY id {order}"));
-    let (text, args) = sql.into_parts()?;
+    let (text, args) = rows_sql(conn.backend_name(), merchant, ids, q).into_parts()?;
     Ok(sqlx::query_with(&text, args).fetch_all(&mut *conn).await?)
 }
 

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::customers::{bind_value, mer};
 use super::sql::Sql;
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError};
 use crate::crypto::{self, DataKey, SEALED};
 
 /// The columns stored sealed with the merchant's data key (see [`crate::crypto`]).
@@ -101,9 +101,15 @@ impl Store {
 
     /// Seals every legacy row of every merchant whose key this process holds.
     pub async fn seal_legacy(&self) -> Result<u64, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi2:%'",
-        )
+        // Without statistics SQLite would rather walk the whole email index for DISTINCT
+        // merchant_id than the partial index of legacy rows (empty on a sealed database).
+        let hint = match self.dialect {
+            Dialect::Sqlite => " INDEXED BY customers_legacy_email_key",
+            Dialect::Postgres => "",
+        };
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT DISTINCT merchant_id FROM customers{hint} WHERE email_key NOT LIKE 'bi2:%'"
+        ))
         .fetch_all(&mut *self.read.acquire().await?)
         .await?;
         let mut total = 0;

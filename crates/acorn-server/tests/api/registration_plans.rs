@@ -41,9 +41,13 @@ async fn register(url: &str) {
     }
     pool.close().await;
     drop(Store::open(url).await.expect("migrate again"));
-    let pool = sqlx::AnyPool::connect(url).await.expect("connect");
-    pool.execute("ANALYZE").await.expect("analyze");
-    pool.close().await;
+    // PostgreSQL's autovacuum gathers statistics; SQLite has none unless someone runs ANALYZE,
+    // and the server never does, so its plans are checked without them.
+    if url.starts_with("postgres") {
+        let pool = sqlx::AnyPool::connect(url).await.expect("connect");
+        pool.execute("ANALYZE").await.expect("analyze");
+        pool.close().await;
+    }
 }
 
 fn filtered(providers: &[&str], statuses: &[&str], countries: &[&str]) -> ListQuery {
@@ -113,6 +117,13 @@ async fn check(url: &str, dialect: Dialect) {
                 assert!(
                     !page.contains("SCAN c"),
                     "{name}: no scan of customers:\n{plan}"
+                );
+                // The page's rows by their key, not by a walk of the merchant's customers.
+                assert!(
+                    page.contains(
+                        "SEARCH customers USING INDEX sqlite_autoindex_customers_1 (id=?)"
+                    ) && !page.contains("customers_merchant_id"),
+                    "{name}: the rows are looked up by id:\n{plan}"
                 );
             }
             Dialect::Postgres => {

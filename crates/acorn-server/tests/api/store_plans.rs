@@ -29,7 +29,11 @@ pub(crate) async fn fill(url: &str, dialect: Dialect, merchant: MerchantId, othe
          CASE i % 50 WHEN 0 THEN 'APPROVED' ELSE 'NOT_STARTED' END, 1, i, i FROM ({series}) AS gen"
     );
     pool.execute(sql.as_str()).await.expect("bulk insert");
-    pool.execute("ANALYZE").await.expect("analyze");
+    // Plans are checked as the server meets them: PostgreSQL's autovacuum gathers statistics,
+    // SQLite has none (nothing runs ANALYZE on it).
+    if dialect == Dialect::Postgres {
+        pool.execute("ANALYZE").await.expect("analyze");
+    }
     pool.close().await;
 }
 
@@ -140,14 +144,18 @@ async fn check_start_up(url: &str, dialect: Dialect) {
     )
     .await
     .expect("blind");
-    conn.execute("ANALYZE").await.expect("analyze");
     if dialect == Dialect::Postgres {
+        conn.execute("ANALYZE").await.expect("analyze");
         // Whether the index can serve the statement at all, whatever the tiny tables' costs.
         conn.execute("SET enable_seqscan = off").await.expect("set");
     }
     let statements = [
         ("SELECT id, email, email_key FROM customers WHERE email_key NOT LIKE 'bi2:%' AND length(email_key) <> octet_length(email_key)", "customers_legacy_email_key"),
-        ("SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi2:%'", "customers_legacy_email_key"),
+        (if dialect == Dialect::Sqlite {
+            "SELECT DISTINCT merchant_id FROM customers INDEXED BY customers_legacy_email_key WHERE email_key NOT LIKE 'bi2:%'"
+        } else {
+            "SELECT DISTINCT merchant_id FROM customers WHERE email_key NOT LIKE 'bi2:%'"
+        }, "customers_legacy_email_key"),
         ("DELETE FROM idempotency_keys WHERE status = 'in_flight' AND instance_id = 'i-1'", "idempotency_keys_in_flight"),
     ];
     assert_through(&mut conn, dialect, &statements).await;
@@ -243,8 +251,8 @@ async fn check_events(url: &str, dialect: Dialect) {
                 .expect("category");
         assert_eq!(category, kind.category().as_str(), "{}", kind.as_str());
     }
-    conn.execute("ANALYZE").await.expect("analyze");
     if dialect == Dialect::Postgres {
+        conn.execute("ANALYZE").await.expect("analyze");
         conn.execute("SET enable_seqscan = off").await.expect("set");
     }
     let one = "00000000-0000-7000-8000-000000000042";
@@ -300,7 +308,6 @@ async fn offset_marks_use_their_key_sqlite() {
     )
     .await
     .expect("marks");
-    conn.execute("ANALYZE").await.expect("analyze");
     let statements = [
         format!("SELECT upper, n FROM customer_marks WHERE merchant_id = '{m}' ORDER BY upper DESC"),
         format!("SELECT MIN(upper) FROM customer_marks WHERE merchant_id = '{m}' AND upper >= '00000000-0000-7000-8000-000000000042'"),
