@@ -93,12 +93,48 @@ pub(crate) struct CustomerEvent {
     pub at: i64,
 }
 
+/// Customer events whose data is sealed already: sealing is CPU work, which a group's writer
+/// does on another thread while its other statements run.
+pub(crate) struct SealedEvents(Vec<CustomerEvent>);
+
+impl SealedEvents {
+    /// Seals the data of each event.
+    pub(crate) fn seal(mut rows: Vec<CustomerEvent>) -> Result<Self, sqlx::Error> {
+        for row in &mut rows {
+            row.data = seal(row.merchant, &row.data)?;
+        }
+        Ok(SealedEvents(rows))
+    }
+}
+
 /// Records one event of the same kind per row, in one statement (ids in slice order).
 pub(crate) async fn insert_customer_events(
     conn: &mut AnyConnection,
     event: EventKind,
     rows: &[CustomerEvent],
 ) -> Result<(), sqlx::Error> {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            Ok(CustomerEvent {
+                merchant: r.merchant,
+                customer: r.customer,
+                data: seal(r.merchant, &r.data)?,
+                at: r.at,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    insert_sealed_events(conn, event, &SealedEvents(rows)).await
+}
+
+/// Records sealed events of one kind, in one statement (ids in order), and their webhook
+/// notifications.
+pub(crate) async fn insert_sealed_events(
+    conn: &mut AnyConnection,
+    event: EventKind,
+    sealed: &SealedEvents,
+) -> Result<(), sqlx::Error> {
+    let rows = &sealed.0;
     if rows.is_empty() {
         return Ok(());
     }
@@ -115,7 +151,7 @@ pub(crate) async fn insert_customer_events(
         sql.bind(row.merchant.uuid().to_string()).push(", ");
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.as_str().to_owned()).push(", ");
-        sql.bind(seal(row.merchant, &row.data)?).push(", ");
+        sql.bind(row.data.clone()).push(", ");
         sql.bind(row.at).push(")");
     }
     let (text, args) = sql.into_parts_for(conn.backend_name())?;
