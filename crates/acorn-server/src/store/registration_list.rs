@@ -64,13 +64,9 @@ pub(crate) fn applies(q: &ListQuery) -> bool {
     !q.registration.is_empty() && q.emails.is_empty()
 }
 
-/// Appends the customer filters (country, document type, status) on columns of `alias`.
-fn push_customer_filters(sql: &mut Sql, alias: &str, q: &ListQuery) {
-    for (col, values) in [
-        ("country_code", &q.countries),
-        ("document_type", &q.document_types),
-        ("status", &q.statuses),
-    ] {
+/// Appends ` AND {alias}{column} IN (…)` for each filter given.
+fn push_in(sql: &mut Sql, alias: &str, filters: [(&str, &Vec<String>); 3]) {
+    for (col, values) in filters {
         if !values.is_empty() {
             sql.push(&format!(" AND {alias}{col} IN "))
                 .bind_list(values);
@@ -78,19 +74,31 @@ fn push_customer_filters(sql: &mut Sql, alias: &str, q: &ListQuery) {
     }
 }
 
+/// Appends the customer filters (country, document type, status) on columns of `alias`.
+fn push_customer_filters(sql: &mut Sql, alias: &str, q: &ListQuery) {
+    push_in(
+        sql,
+        alias,
+        [
+            ("country_code", &q.countries),
+            ("document_type", &q.document_types),
+            ("status", &q.statuses),
+        ],
+    );
+}
+
 /// Appends the registration filters on columns of `alias`.
 fn push_registration_filters(sql: &mut Sql, alias: &str, q: &ListQuery) {
     let r = &q.registration;
-    for (col, values) in [
-        ("provider", &r.providers),
-        ("target_role", &r.roles),
-        ("status", &r.statuses),
-    ] {
-        if !values.is_empty() {
-            sql.push(&format!(" AND {alias}{col} IN "))
-                .bind_list(values);
-        }
-    }
+    push_in(
+        sql,
+        alias,
+        [
+            ("provider", &r.providers),
+            ("target_role", &r.roles),
+            ("status", &r.statuses),
+        ],
+    );
 }
 
 /// `SELECT SUM(n) FROM registration_cube WHERE …` over the cells of the sets the registration
