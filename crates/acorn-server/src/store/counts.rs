@@ -12,7 +12,7 @@ use acorn_types::{Customer, MerchantId};
 use sqlx::AnyConnection;
 
 use super::customers::mer;
-use super::sql::Sql;
+use super::sql::Script;
 
 /// Counter changes of one merchant.
 #[derive(Debug, Default)]
@@ -129,9 +129,22 @@ pub(crate) async fn adjust_counts(
 pub(crate) async fn apply_counts(
     conn: &mut AnyConnection,
     merchant: MerchantId,
-    mut delta: CountDelta,
+    delta: CountDelta,
 ) -> Result<(), sqlx::Error> {
-    super::marks::adjust(conn, merchant, &delta.marks).await?;
+    let mut script = Script::new(conn.backend_name());
+    let marks = push_counts(&mut script, merchant, delta);
+    let written = script.run(conn).await?;
+    marks.close_if_full(conn, &written).await
+}
+
+/// Pushes the statements of counter changes to `script`; what it returns closes the open
+/// range of offset marks when the script's rows say it is full (see [`Marks::close_if_full`]).
+pub(crate) fn push_counts(
+    script: &mut Script,
+    merchant: MerchantId,
+    mut delta: CountDelta,
+) -> super::marks::Marks {
+    let marks = super::marks::push_adjust(script, merchant, delta.marks);
     delta.dims.retain(|_, d| *d != 0);
     delta.cells.retain(|_, d| *d != 0);
     delta.reg_cells.retain(|_, d| *d != 0);
@@ -141,15 +154,8 @@ pub(crate) async fn apply_counts(
             .dims
             .into_iter()
             .map(|((dim, value), d)| (vec![dim.to_owned(), value], d));
-        upsert(
-            conn,
-            "customer_counts",
-            &["dim", "value"],
-            merchant,
-            Some(slot),
-            rows,
-        )
-        .await?;
+        let cols = ["dim", "value"];
+        push_upsert(script, "customer_counts", &cols, merchant, Some(slot), rows);
     }
     if !delta.cells.is_empty() {
         let rows = delta
@@ -157,7 +163,7 @@ pub(crate) async fn apply_counts(
             .into_iter()
             .map(|((country, doc, status), d)| (vec![country, doc, status], d));
         let cols = ["country_code", "document_type", "status"];
-        upsert(conn, "customer_cube", &cols, merchant, Some(slot), rows).await?;
+        push_upsert(script, "customer_cube", &cols, merchant, Some(slot), rows);
     }
     if !delta.reg_cells.is_empty() {
         let added: Vec<&String> = delta
@@ -166,65 +172,65 @@ pub(crate) async fn apply_counts(
             .filter(|(_, d)| **d > 0)
             .map(|((set, ..), _)| set)
             .collect();
-        remember_sets(conn, &added).await?;
+        push_sets(script, &added);
         let rows = delta
             .reg_cells
             .into_iter()
             .map(|((set, country, doc, status), d)| (vec![set, country, doc, status], d));
         let cols = ["regset", "country_code", "document_type", "status"];
-        upsert(conn, "registration_cube", &cols, merchant, None, rows).await?;
+        push_upsert(script, "registration_cube", &cols, merchant, None, rows);
     }
-    Ok(())
+    marks
 }
 
 /// Lists the members of each registration set in `registration_sets` (sets seen before are
 /// left as they are), so a filter can find the sets it matches.
-async fn remember_sets(conn: &mut AnyConnection, sets: &[&String]) -> Result<(), sqlx::Error> {
-    let mut sql =
-        Sql::new("INSERT INTO registration_sets (regset, provider, target_role, status) VALUES ");
-    let mut any = false;
-    for set in sets {
-        for member in set.split(',') {
-            let mut parts = member.splitn(3, ':');
-            let (Some(provider), Some(role), Some(status)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            sql.push(if any { ", (" } else { "(" });
-            any = true;
-            sql.bind((*set).clone())
-                .push(", ")
-                .bind(provider.to_owned());
-            sql.push(", ")
-                .bind(role.to_owned())
-                .push(", ")
-                .bind(status.to_owned());
-            sql.push(")");
-        }
+fn push_sets(script: &mut Script, sets: &[&String]) {
+    let members: Vec<(&String, &str, &str, &str)> = sets
+        .iter()
+        .flat_map(|set| {
+            set.split(',').filter_map(|member| {
+                let mut parts = member.splitn(3, ':');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(provider), Some(role), Some(status)) => {
+                        Some((*set, provider, role, status))
+                    }
+                    _ => None,
+                }
+            })
+        })
+        .collect();
+    if members.is_empty() {
+        return;
     }
-    if !any {
-        return Ok(());
+    let sql = script.statement();
+    sql.push("INSERT INTO registration_sets (regset, provider, target_role, status) VALUES ");
+    for (i, (set, provider, role, status)) in members.into_iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(set.clone()).push(", ").bind(provider.to_owned());
+        sql.push(", ")
+            .bind(role.to_owned())
+            .push(", ")
+            .bind(status.to_owned());
+        sql.push(")");
     }
     sql.push(" ON CONFLICT DO NOTHING");
-    let (text, args) = sql.into_parts_for(conn.backend_name())?;
-    sqlx::query_with(&text, args).execute(conn).await?;
-    Ok(())
 }
 
 /// `INSERT INTO table (merchant_id, cols…, slot, n) VALUES … ON CONFLICT … DO UPDATE` adding
 /// each row's number to its counter (a table without slots: `slot` is `None`).
-async fn upsert(
-    conn: &mut AnyConnection,
+fn push_upsert(
+    script: &mut Script,
     table: &str,
     cols: &[&str],
     merchant: MerchantId,
     slot: Option<i64>,
     rows: impl Iterator<Item = (Vec<String>, i64)>,
-) -> Result<(), sqlx::Error> {
+) {
     let slotted = if slot.is_some() { ", slot" } else { "" };
     let key = format!("merchant_id, {}{slotted}", cols.join(", "));
-    let mut sql = Sql::new(&format!("INSERT INTO {table} ({key}, n) VALUES "));
+    let sql = script.statement();
+    sql.push(&format!("INSERT INTO {table} ({key}, n) VALUES "));
     for (i, (values, d)) in rows.enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(mer(merchant));
@@ -239,7 +245,4 @@ async fn upsert(
     sql.push(&format!(
         " ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n"
     ));
-    let (text, args) = sql.into_parts_for(conn.backend_name())?;
-    sqlx::query_with(&text, args).execute(conn).await?;
-    Ok(())
 }

@@ -124,7 +124,7 @@ pub(crate) async fn insert_customer_events(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    insert_sealed_events(conn, event, &SealedEvents(rows)).await
+    insert_sealed_events(conn, event, SealedEvents(rows)).await
 }
 
 /// Records sealed events of one kind, in one statement (ids in order), and their webhook
@@ -132,35 +132,43 @@ pub(crate) async fn insert_customer_events(
 pub(crate) async fn insert_sealed_events(
     conn: &mut AnyConnection,
     event: EventKind,
-    sealed: &SealedEvents,
+    sealed: SealedEvents,
 ) -> Result<(), sqlx::Error> {
-    let rows = &sealed.0;
+    let mut script = super::sql::Script::new(conn.backend_name());
+    push_sealed_events(&mut script, event, sealed);
+    script.run(conn).await?;
+    Ok(())
+}
+
+/// [`insert_sealed_events`] as statements of `script`.
+pub(crate) fn push_sealed_events(
+    script: &mut super::sql::Script,
+    event: EventKind,
+    sealed: SealedEvents,
+) {
+    let rows = sealed.0;
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut sql = super::sql::Sql::new(
-        "INSERT INTO events (id, merchant_id, customer_id, event, data, created_at) VALUES ",
-    );
     let ids: Vec<String> = rows
         .iter()
         .map(|_| EventId::new().uuid().to_string())
         .collect();
-    for (i, (row, id)) in rows.iter().zip(&ids).enumerate() {
+    let mut merchants: Vec<String> = rows.iter().map(|r| r.merchant.uuid().to_string()).collect();
+    merchants.sort_unstable();
+    merchants.dedup();
+    let sql = script.statement();
+    sql.push("INSERT INTO events (id, merchant_id, customer_id, event, data, created_at) VALUES ");
+    for (i, (row, id)) in rows.into_iter().zip(&ids).enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(id.clone()).push(", ");
         sql.bind(row.merchant.uuid().to_string()).push(", ");
         sql.bind(Some(row.customer.uuid().to_string())).push(", ");
         sql.bind(event.as_str().to_owned()).push(", ");
-        sql.bind(row.data.clone()).push(", ");
+        sql.bind(row.data).push(", ");
         sql.bind(row.at).push(")");
     }
-    let (text, args) = sql.into_parts_for(conn.backend_name())?;
-    sqlx::query_with(&text, args).execute(&mut *conn).await?;
-    let mut merchants: Vec<String> = rows.iter().map(|r| r.merchant.uuid().to_string()).collect();
-    merchants.sort_unstable();
-    merchants.dedup();
-    super::notifications::fan_out(conn, event.as_str(), &merchants, &ids).await?;
-    Ok(())
+    super::notifications::push_fan_out(script, event.as_str(), &merchants, &ids);
 }
 
 /// An event row as stored.

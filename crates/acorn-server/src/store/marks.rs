@@ -12,10 +12,11 @@
 //! close a range under each other) and walks its index.
 
 use acorn_types::MerchantId;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::customers::mer;
-use super::sql::Sql;
+use super::sql::Script;
 
 /// The `upper` of the open range: sorts after every id (hex digits and `-`).
 pub(crate) const OPEN: &str = "~";
@@ -29,57 +30,85 @@ pub(crate) fn kept(backend: &str) -> bool {
     backend == "SQLite"
 }
 
-/// Adds each `(bare customer id, change)` to the range holding the id, then closes the open
-/// range if it is full. In the caller's transaction.
-pub(crate) async fn adjust(
-    conn: &mut AnyConnection,
+/// The open range's closing, once the statement [`push_adjust`] pushed has run.
+#[must_use = "a full open range is closed by `close_if_full`"]
+pub(crate) struct Marks {
     merchant: MerchantId,
-    moves: &[(String, i64)],
-) -> Result<(), sqlx::Error> {
-    if moves.is_empty() || !kept(conn.backend_name()) {
-        return Ok(());
+    /// Whether a customer appeared (only then can the open range be full).
+    grew: bool,
+}
+
+/// Pushes the statement adding each `(bare customer id, change)` to the range holding the id
+/// (nothing where the engine keeps no marks). Its rows (`merchant_id, upper, n` of each range
+/// written) tell [`Marks::close_if_full`] whether the open range is full.
+pub(crate) fn push_adjust(
+    script: &mut Script,
+    merchant: MerchantId,
+    moves: Vec<(String, i64)>,
+) -> Marks {
+    let grew = moves.iter().any(|(_, change)| *change > 0);
+    let marks = Marks { merchant, grew };
+    if moves.is_empty() || !script.keeps_marks() {
+        return marks;
     }
     // Each id's range: the smallest upper at or above it (the open range when there is none).
-    let mut sql = Sql::new("INSERT INTO customer_marks (merchant_id, upper, n) SELECT ");
-    sql.bind(mer(merchant))
+    let sql = script.statement();
+    sql.push("INSERT INTO customer_marks (merchant_id, upper, n) SELECT ")
+        .bind(mer(merchant))
         .push(", COALESCE((SELECT MIN(m.upper) FROM customer_marks m WHERE m.merchant_id = ")
         .bind(mer(merchant))
         .push(&format!(
             " AND m.upper >= v.column1), '{OPEN}'), SUM(v.column2) FROM (VALUES "
         ));
-    for (i, (id, change)) in moves.iter().enumerate() {
+    for (i, (id, change)) in moves.into_iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(id.clone()).push(", ").bind(*change).push(")");
+        sql.bind(id).push(", ").bind(change).push(")");
     }
     // `WHERE true`: SQLite's parser needs it between a SELECT and an upsert clause. The rows
     // written come back with their new counts: whether the open range is full needs no query.
     sql.push(
         ") AS v WHERE true GROUP BY 2 \
          ON CONFLICT (merchant_id, upper) DO UPDATE SET n = customer_marks.n + excluded.n \
-         RETURNING upper, n",
+         RETURNING merchant_id, upper, n",
     );
-    let (text, args) = sql.into_parts_for(conn.backend_name())?;
-    let written = sqlx::query_with(&text, args).fetch_all(&mut *conn).await?;
-    let mut open = 0;
-    for row in &written {
-        let (upper, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
-        if upper == OPEN {
-            open = n;
+    marks
+}
+
+impl Marks {
+    /// Closes the merchant's open range if `written` (the rows of the script that held the
+    /// [`push_adjust`] statement: only such statements return rows) shows it full. In the
+    /// caller's transaction.
+    pub(crate) async fn close_if_full(
+        self,
+        conn: &mut AnyConnection,
+        written: &[AnyRow],
+    ) -> Result<(), sqlx::Error> {
+        if !self.grew {
+            return Ok(());
         }
-    }
-    if moves.iter().any(|(_, change)| *change > 0) && open >= MARK_SIZE {
+        let mut open = 0;
+        for row in written {
+            let (merchant, upper, n): (String, String, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            if upper == OPEN && merchant == mer(self.merchant) {
+                open = n;
+            }
+        }
+        if open < MARK_SIZE {
+            return Ok(());
+        }
         // The newest live id is in the open range (it holds live customers, all newer than
         // every closed range): the range closes there, and the next create opens a new one.
         sqlx::query(
             "UPDATE customer_marks SET upper = (SELECT MAX(id) FROM customers \
              WHERE merchant_id = $1 AND deleted_at IS NULL) WHERE merchant_id = $1 AND upper = $2",
         )
-        .bind(mer(merchant))
+        .bind(mer(self.merchant))
         .bind(OPEN)
         .execute(&mut *conn)
         .await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Where the page at `offset` starts: the `upper` of the range holding the `offset`-th live

@@ -31,6 +31,7 @@ pub mod registrations;
 mod sealing;
 mod sql;
 pub mod sync;
+mod wal_sync;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -246,6 +247,7 @@ impl Store {
                 write.clone(),
                 Dialect::Postgres,
                 POSTGRES_CREATE_WRITERS,
+                None,
             ),
             write,
             read: pool::Pool::new(pool),
@@ -294,9 +296,15 @@ impl Store {
             .map_err(flatten)
             .with_context(opening)?;
         let write = pool::Pool::new(write);
+        // With `FULL`, creates are fsynced outside the write lock, several groups at once.
+        let syncer = match synchronous {
+            SqliteSynchronous::Full => wal_sync::WalFile::of(&path)
+                .map(|wal| wal_sync::Syncer::start(std::sync::Arc::new(wal))),
+            SqliteSynchronous::Normal => None,
+        };
         Ok(Store {
             dialect: Dialect::Sqlite,
-            combiner: combine::Combiner::start(write.clone(), Dialect::Sqlite, 1),
+            combiner: combine::Combiner::start(write.clone(), Dialect::Sqlite, 1, syncer),
             write,
             read: pool::Pool::new(read),
             job_notify: Default::default(),
@@ -356,6 +364,12 @@ impl Store {
             values.push(v);
         }
         Ok(values)
+    }
+
+    /// How many times the SQLite WAL was fsynced for group-committed creates: `None` when
+    /// every commit fsyncs itself (`synchronous=NORMAL`, PostgreSQL).
+    pub fn create_wal_flushes(&self) -> Option<u64> {
+        self.combiner.wal_flushes()
     }
 
     /// Checks the database answers.

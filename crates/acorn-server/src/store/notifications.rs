@@ -6,7 +6,7 @@ use acorn_types::{CustomerId, MerchantId, NotificationId, WebhookId};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::sql::Sql;
+use super::sql::{Script, Sql};
 use super::{Dialect, Store, StoreError};
 
 /// Most delivery attempts kept on a notification (the oldest are dropped first).
@@ -132,8 +132,8 @@ pub enum NextStep {
 }
 
 /// The portable SQL expression of a random UUID (text), for rows made by `INSERT … SELECT`.
-fn random_uuid(conn: &AnyConnection) -> &'static str {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+fn random_uuid(backend: &str) -> &'static str {
+    if backend.eq_ignore_ascii_case("postgresql") {
         "gen_random_uuid()::text"
     } else {
         "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) \
@@ -160,26 +160,37 @@ pub(crate) async fn fan_out(
     merchants: &[String],
     event_ids: &[String],
 ) -> Result<(), sqlx::Error> {
+    let mut script = Script::new(conn.backend_name());
+    push_fan_out(&mut script, event, merchants, event_ids);
+    script.run(conn).await?;
+    Ok(())
+}
+
+/// [`fan_out`] as a statement of `script`.
+pub(crate) fn push_fan_out(
+    script: &mut Script,
+    event: &str,
+    merchants: &[String],
+    event_ids: &[String],
+) {
     if event_ids.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut sql = Sql::new(&format!(
+    let uuid = random_uuid(script.backend());
+    let sql = script.statement();
+    sql.push(&format!(
         "INSERT INTO webhook_notifications (id, merchant_id, webhook_id, event_id, event, category, customer_id, \
            status, failures, next_attempt_at, locked_until, delivery_attempts, created_at, updated_at) \
-         SELECT {}, e.merchant_id, w.id, e.id, e.event, e.category, e.customer_id, \
+         SELECT {uuid}, e.merchant_id, w.id, e.id, e.event, e.category, e.customer_id, \
            'pending', 0, e.created_at, NULL, '[]', e.created_at, e.created_at \
          FROM events e JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id \
          WHERE w.is_active = 1 AND (w.event_types IS NULL OR w.event_types LIKE ",
-        random_uuid(conn)
     ));
     sql.bind(types_pattern(event))
         .push(" ESCAPE '\\') AND e.merchant_id IN ")
         .bind_list(merchants)
         .push(" AND e.id IN ")
         .bind_list(event_ids);
-    let (text, args) = sql.into_parts()?;
-    sqlx::query_with(&text, args).execute(conn).await?;
-    Ok(())
 }
 
 const SELECT: &str = "SELECT n.id, n.webhook_id, n.event, n.category, e.data, n.status, \

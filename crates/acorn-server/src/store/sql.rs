@@ -88,6 +88,66 @@ impl Sql {
     }
 }
 
+/// Statements written one after the other in a transaction. On SQLite they go as one query
+/// (SQLite runs them in order, each bound to its own arguments): one round trip to sqlx's
+/// worker thread instead of one per statement. On PostgreSQL (whose extended protocol takes one
+/// statement per query) they are sent one at a time.
+pub(crate) struct Script {
+    sqlite: bool,
+    statements: Vec<Sql>,
+}
+
+impl Script {
+    /// For the engine sqlx names `backend` (`AnyConnection::backend_name`).
+    pub(crate) fn new(backend: &str) -> Self {
+        Script {
+            sqlite: backend == "SQLite",
+            statements: Vec::new(),
+        }
+    }
+
+    /// The engine's name as sqlx gives it.
+    pub(crate) fn backend(&self) -> &'static str {
+        if self.sqlite {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    }
+
+    /// Whether the engine keeps `customer_marks` (SQLite; see `marks`).
+    pub(crate) fn keeps_marks(&self) -> bool {
+        self.sqlite
+    }
+
+    /// Starts the next statement (its text and arguments are pushed to what is returned).
+    pub(crate) fn statement(&mut self) -> &mut Sql {
+        if !self.sqlite || self.statements.is_empty() {
+            self.statements.push(Sql::new(""));
+        }
+        let last = self.statements.len() - 1;
+        let sql = &mut self.statements[last];
+        if !sql.text.is_empty() {
+            sql.push("; ");
+        }
+        sql
+    }
+
+    /// Runs the statements in order; the rows every statement returned, in order.
+    pub(crate) async fn run(
+        self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let backend = self.backend();
+        let mut rows = Vec::new();
+        for sql in self.statements {
+            let (text, args) = sql.into_parts_for(backend)?;
+            rows.extend(sqlx::query_with(&text, args).fetch_all(&mut *conn).await?);
+        }
+        Ok(rows)
+    }
+}
+
 /// `text` with its placeholders `$1, $2, …, $n` replaced by `?`, when each appears exactly once
 /// and in that order outside quoted text (so that SQLite numbers the `?`s the same); `None`
 /// otherwise (the text is then used as it is).

@@ -13,6 +13,59 @@ async fn sqlite_commits_are_fsynced_by_default() {
     assert_eq!(values, vec![2; 5]);
 }
 
+/// Group-committed creates are committed without the fsync and fsynced together, outside the
+/// write lock, before they are answered; the writer is back to `FULL` for every other write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_group_commits_share_a_wal_fsync_and_the_writer_stays_full() {
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+    let before = app
+        .state
+        .store
+        .create_wal_flushes()
+        .expect("FULL flushes the WAL");
+    let creates = (0..40).map(|i| {
+        // The 21st repeats the first's email: it fails alone.
+        let email = format!("g{}@example.com", if i == 20 { 0 } else { i });
+        let app = &app;
+        async move {
+            app.create_customer(&serde_json::json!({"email": email}))
+                .await
+        }
+    });
+    let answers = futures::future::join_all(creates).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        39,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let dup = answers
+        .iter()
+        .filter(|r| r.status == 400 && r.reason_codes() == ["duplicate_data"]);
+    assert_eq!(dup.count(), 1);
+    let flushes = app.state.store.create_wal_flushes().expect("flushes") - before;
+    assert!(
+        (1..=40).contains(&flushes),
+        "{flushes} flushes for 40 creates"
+    );
+    // Every connection, the writer included, fsyncs its own commits again.
+    assert_eq!(
+        app.state.store.sqlite_synchronous().await.expect("pragma"),
+        vec![2; 5]
+    );
+    let id = answers[1].body["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = app
+        .update_customer(&id, &serde_json::json!({"first_name": "Ada"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = app.list_customers("limit=1").await;
+    assert_eq!(list.data()["count"], 39, "{}", list.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_synchronous_normal_when_configured() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
@@ -22,6 +75,8 @@ async fn sqlite_synchronous_normal_when_configured() {
     .expect("sqlite app");
     let values = app.state.store.sqlite_synchronous().await.expect("pragma");
     assert_eq!(values, vec![1; 5]);
+    // Each commit is answered as it returns: no WAL flushes of its own.
+    assert_eq!(app.state.store.create_wal_flushes(), None);
     // The relaxed store still writes and reads.
     let r = app
         .create_customer(&serde_json::json!({"email": "n@example.com"}))
