@@ -267,16 +267,12 @@ async fn run_once(
             Err(reasons) => done[i] = Some(ItemOutcome::Invalid(reasons.clone())),
             Ok(patch) => {
                 inserted.push(i);
-                rows.push(NewRow {
-                    merchant,
-                    id: ids[i],
-                    patch,
-                    now,
-                });
+                rows.push(NewRow::prepare(merchant, ids[i], patch, now)?);
             }
         }
     }
     // One statement per run of items giving the same fields, in email order.
+    let rows: Vec<&NewRow> = rows.iter().collect();
     let created = insert_new_rows(&mut tx, &rows).await?;
     for (i, customer) in inserted.into_iter().zip(created) {
         done[i] = Some(match customer {

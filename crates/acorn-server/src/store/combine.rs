@@ -26,15 +26,14 @@ use std::sync::Arc;
 use super::pool::Pool;
 use acorn_types::EventKind;
 use acorn_types::{Customer, CustomerId, CustomerPatch, MerchantId};
-use sqlx::{AnyConnection, Connection};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::counts::{push_counts, CountDelta};
-use super::customers::account_created;
-use super::events::{push_sealed_events, SealedEvents};
+use super::events::{customer_data, push_sealed_events, CustomerEvent, SealedEvent};
 use super::idempotency::KeyAnswer;
-use super::marks::Marks;
-use super::new_rows::{insert_new_rows, NewRow};
+use super::new_rows::{created, push_new_rows, NewRow};
 use super::sql::Script;
 use super::wal_sync::Syncer;
 use super::{Dialect, StoreError};
@@ -49,8 +48,10 @@ const QUEUE: usize = 1024;
 /// One create waiting to be written.
 struct Job {
     merchant: MerchantId,
-    patch: CustomerPatch,
-    now: i64,
+    /// The row, sealed and laid out in the request (not in the writer).
+    row: NewRow,
+    /// Its `customer.created` event, sealed too.
+    event: SealedEvent,
     record: Option<KeyAnswer>,
     reply: oneshot::Sender<Result<Customer, StoreError>>,
 }
@@ -102,10 +103,18 @@ impl Combiner {
         record: Option<KeyAnswer>,
     ) -> Result<Customer, StoreError> {
         let (reply, answer) = oneshot::channel();
+        let row = NewRow::prepare(merchant, CustomerId::new(), patch, now)?;
+        let event = CustomerEvent {
+            merchant,
+            customer: row.id,
+            data: customer_data(&row.customer, None, &[]).to_string(),
+            at: now,
+        }
+        .seal()?;
         let job = Job {
             merchant,
-            patch: patch.clone(),
-            now,
+            row,
+            event,
             record,
             reply,
         };
@@ -139,10 +148,11 @@ async fn run(
         // spawned task before it can be checked out again, and the next group would wait.
         let mut failed = None;
         for held in 0..HOLD {
-            let begin = begin_sql(dialect, syncer.is_some() && held == 0);
-            match write_group(&mut conn, begin, &jobs).await {
+            let relax = syncer.is_some() && held == 0;
+            match write_group(&mut conn, dialect, relax, &jobs).await {
                 Ok(results) => answer(syncer.as_ref(), std::mem::take(&mut jobs), results),
                 Err(e) => {
+                    abandon(&mut conn, dialect).await;
                     failed = Some(e);
                     break;
                 }
@@ -166,16 +176,6 @@ async fn run(
         if let Some(e) = failed {
             one_by_one(&write, dialect, std::mem::take(&mut jobs), e).await;
         }
-    }
-}
-
-/// The statement opening a group's transaction; `relax` (SQLite) first turns off the fsync in
-/// the commit (SQLite refuses to change `synchronous` inside a transaction).
-fn begin_sql(dialect: Dialect, relax: bool) -> &'static str {
-    match dialect {
-        Dialect::Sqlite if relax => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
-        Dialect::Sqlite => "BEGIN IMMEDIATE",
-        Dialect::Postgres => "BEGIN",
     }
 }
 
@@ -217,10 +217,12 @@ async fn one_by_one(write: &Pool, dialect: Dialect, jobs: Vec<Job>, error: Store
     for job in jobs {
         let result = match write.acquire().await {
             Ok(mut conn) => {
-                let begin = begin_sql(dialect, false);
-                write_group(&mut conn, begin, std::slice::from_ref(&job))
-                    .await
-                    .and_then(|mut r| r.pop().unwrap_or(Err(StoreError::NotFound)))
+                let written = write_group(&mut conn, dialect, false, std::slice::from_ref(&job));
+                let written = written.await;
+                if written.is_err() {
+                    abandon(&mut conn, dialect).await;
+                }
+                written.and_then(|mut r| r.pop().unwrap_or(Err(StoreError::NotFound)))
             }
             Err(e) => Err(StoreError::from(e)),
         };
@@ -244,37 +246,61 @@ fn reply(jobs: Vec<Job>, results: Vec<Result<Customer, StoreError>>) {
     }
 }
 
-/// Writes a group in one transaction opened with `begin`; the outer error means nothing was
-/// committed.
+/// Writes a group in one transaction; the outer error means nothing was committed (on SQLite
+/// the caller then [`abandon`]s what may be left open). On SQLite the transaction is opened in
+/// the round trip of the inserts and committed in that of the other statements (two round
+/// trips to sqlx's worker thread in all); `relax` first turns the commit's fsync off (SQLite
+/// refuses to change `synchronous` inside a transaction). PostgreSQL runs each statement on its
+/// own, in a transaction of sqlx's.
 async fn write_group(
     conn: &mut AnyConnection,
-    begin: &'static str,
+    dialect: Dialect,
+    relax: bool,
     jobs: &[Job],
 ) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
-    let mut tx = conn.begin_with(begin).await?;
-    let ids: Vec<CustomerId> = jobs.iter().map(|_| CustomerId::new()).collect();
-    let rows: Vec<NewRow<'_>> = jobs
-        .iter()
-        .zip(&ids)
-        .map(|(job, id)| NewRow {
-            merchant: job.merchant,
-            id: *id,
-            patch: &job.patch,
-            now: job.now,
-        })
-        .collect();
+    match dialect {
+        Dialect::Postgres => {
+            let mut tx = conn.begin().await?;
+            let results = group_statements(&mut tx, jobs, None).await?;
+            tx.commit().await?;
+            Ok(results)
+        }
+        Dialect::Sqlite => {
+            let begin = if relax {
+                "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE"
+            } else {
+                "BEGIN IMMEDIATE"
+            };
+            group_statements(conn, jobs, Some(begin)).await
+        }
+    }
+}
+
+/// The group's statements; with `begin`, they open (with it) and commit their transaction.
+async fn group_statements(
+    conn: &mut AnyConnection,
+    jobs: &[Job],
+    begin: Option<&str>,
+) -> Result<Vec<Result<Customer, StoreError>>, StoreError> {
+    let rows: Vec<&NewRow> = jobs.iter().map(|job| &job.row).collect();
+    let mut script = Script::new(conn.backend_name());
+    if let Some(begin) = begin {
+        script.statement().push(begin);
+    }
+    push_new_rows(&mut script, &rows);
     // A failing insert fails the group (run again create by create, see `run`).
-    let created = insert_new_rows(&mut tx, &rows).await?;
+    let returned = script.run(&mut *conn).await?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut counts: BTreeMap<MerchantId, CountDelta> = BTreeMap::new();
     let mut events = Vec::new();
-    for ((job, id), customer) in jobs.iter().zip(&ids).zip(created) {
-        let delta = counts.entry(job.merchant).or_default();
+    for (job, customer) in jobs.iter().zip(created(&rows, &returned)?) {
         match customer {
             Some(customer) => {
-                account_created(&customer, *id, job.merchant, job.now, delta, &mut events);
+                let delta = counts.entry(job.merchant).or_default();
+                delta.add(None, Some(&customer));
+                events.push(job.event.clone());
                 if let Some(answer) = &job.record {
-                    answer.record(&mut tx, &customer).await?;
+                    answer.record(&mut *conn, &customer).await?;
                 }
                 results.push(Ok(customer));
             }
@@ -283,22 +309,35 @@ async fn write_group(
             None => results.push(Err(StoreError::Duplicate("email"))),
         }
     }
-    // The events are sealed on another thread while the counters' statements are built.
-    let sealing = tokio::task::spawn_blocking(move || SealedEvents::seal(events));
-    let mut script = Script::new(tx.backend_name());
-    let marks: Vec<Marks> = counts
-        .into_iter()
-        .map(|(merchant, delta)| push_counts(&mut script, merchant, delta))
-        .collect();
-    let sealed = sealing
-        .await
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("sealing the events: {e}")))??;
-    push_sealed_events(&mut script, EventKind::CustomerCreated, sealed);
-    // On SQLite: the counters, the marks, the events and their notifications in one query.
-    let written = script.run(&mut tx).await?;
-    for marks in marks {
-        marks.close_if_full(&mut tx, &written).await?;
+    // The counters, the marks, the events and their notifications: on SQLite one query, with
+    // the commit.
+    let mut script = Script::new(conn.backend_name());
+    for (merchant, delta) in counts {
+        push_counts(&mut script, merchant, delta);
     }
-    tx.commit().await?;
+    push_sealed_events(
+        &mut script,
+        EventKind::CustomerCreated,
+        events.into_iter().collect(),
+    );
+    if begin.is_some() {
+        script.statement().push("COMMIT");
+    }
+    script.run(conn).await?;
     Ok(results)
+}
+
+/// After a failed group on SQLite: rolls back what it may have left open (an error saying no
+/// transaction is open is the expected answer when nothing was). A connection that cannot be
+/// rolled back is closed, never handed out in a transaction.
+async fn abandon(conn: &mut PoolConnection<Any>, dialect: Dialect) {
+    if dialect != Dialect::Sqlite {
+        return;
+    }
+    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut **conn).await {
+        if !e.to_string().contains("no transaction is active") {
+            tracing::error!(error = %e, "rolling back a failed group; closing the connection");
+            conn.close_on_drop();
+        }
+    }
 }

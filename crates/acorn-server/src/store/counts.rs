@@ -132,19 +132,14 @@ pub(crate) async fn apply_counts(
     delta: CountDelta,
 ) -> Result<(), sqlx::Error> {
     let mut script = Script::new(conn.backend_name());
-    let marks = push_counts(&mut script, merchant, delta);
-    let written = script.run(conn).await?;
-    marks.close_if_full(conn, &written).await
+    push_counts(&mut script, merchant, delta);
+    script.run(conn).await?;
+    Ok(())
 }
 
-/// Pushes the statements of counter changes to `script`; what it returns closes the open
-/// range of offset marks when the script's rows say it is full (see [`Marks::close_if_full`]).
-pub(crate) fn push_counts(
-    script: &mut Script,
-    merchant: MerchantId,
-    mut delta: CountDelta,
-) -> super::marks::Marks {
-    let marks = super::marks::push_adjust(script, merchant, delta.marks);
+/// Pushes the statements of counter changes (and the offset marks') to `script`.
+pub(crate) fn push_counts(script: &mut Script, merchant: MerchantId, mut delta: CountDelta) {
+    super::marks::push_adjust(script, merchant, delta.marks);
     delta.dims.retain(|_, d| *d != 0);
     delta.cells.retain(|_, d| *d != 0);
     delta.reg_cells.retain(|_, d| *d != 0);
@@ -180,7 +175,6 @@ pub(crate) fn push_counts(
         let cols = ["regset", "country_code", "document_type", "status"];
         push_upsert(script, "registration_cube", &cols, merchant, None, rows);
     }
-    marks
 }
 
 /// Lists the members of each registration set in `registration_sets` (sets seen before are

@@ -9,12 +9,13 @@
 
 use std::sync::LazyLock;
 
-use acorn_types::{Customer, CustomerId, CustomerStatus};
+use acorn_types::{Customer, CustomerId, CustomerPatch, CustomerStatus};
 use anyhow::Context;
 use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::customers::{bound_value, Bound};
 use super::format_time;
 use super::sealing::open;
 use crate::crypto::DataKey;
@@ -223,6 +224,42 @@ pub(crate) fn customer_from_row(row: &AnyRow, key: &DataKey) -> anyhow::Result<C
     r.id = row.try_get("id")?;
     r.monthly_net_income = row.try_get("monthly_net_income")?;
     r.open_sealed(key)?;
+    Customer::try_from(r)
+}
+
+/// The customer a new row of `patch`'s fields reads back as (status `NOT_STARTED`, version 1,
+/// no registrations), without reading it: the stored values (before sealing) go through the
+/// same decoding as a stored row's.
+pub(crate) fn new_customer(
+    id: CustomerId,
+    patch: &CustomerPatch,
+    created_at: i64,
+    now: i64,
+) -> anyhow::Result<Customer> {
+    let stored = |name: &str| -> serde_json::Value {
+        let Some(spec) = patch.values().iter().find(|(s, _)| s.name == name) else {
+            return serde_json::Value::Null;
+        };
+        match bound_value(spec.0.kind, &spec.1) {
+            Bound::Text(v) => v.map_or(serde_json::Value::Null, serde_json::Value::String),
+            Bound::Real(v) => v.map_or(serde_json::Value::Null, serde_json::Value::from),
+            Bound::Int(v) => v.into(),
+        }
+    };
+    let packed: Vec<serde_json::Value> = PACKED
+        .iter()
+        .map(|name| match *name {
+            "status" => CustomerStatus::NotStarted.as_str().into(),
+            "version" => 1.into(),
+            "created_at" => created_at.into(),
+            "updated_at" => now.into(),
+            name => stored(name),
+        })
+        .collect();
+    let mut r: CustomerRow =
+        serde_json::from_value(serde_json::Value::Array(packed)).context("new customer")?;
+    r.id = id.uuid().to_string();
+    r.monthly_net_income = stored("monthly_net_income").as_f64();
     Customer::try_from(r)
 }
 

@@ -10,7 +10,7 @@ use super::counts::CountDelta;
 use super::events::CustomerEvent;
 use super::idempotency::KeyAnswer;
 use super::registrations::attach_platforms;
-use super::sealing::bind_field;
+use super::sealing::{bind_field, bound_field};
 use super::sql::Sql;
 use super::{OnUnique, Store, StoreError};
 use crate::crypto;
@@ -46,38 +46,56 @@ pub(crate) fn mer(id: MerchantId) -> String {
     id.uuid().to_string()
 }
 
-/// Binds a normalised field value as its column type.
-pub(super) fn bind_value(sql: &mut Sql, kind: FieldKind, value: &Value) {
-    match (kind, value) {
-        (_, Value::Null) if kind == FieldKind::Number => sql.bind(Option::<f64>::None),
-        (_, Value::Null) => sql.bind(Option::<String>::None),
-        (FieldKind::Number, v) => sql.bind(v.as_f64()),
-        (FieldKind::Object, v) => sql.bind(Some(v.to_string())),
-        (_, v) => sql.bind(v.as_str().map(str::to_owned)),
-    };
+/// A value for one placeholder, worked out before its statement is built (so that the sealing
+/// of a new row happens in its request, not in the writer of its group).
+#[derive(Debug, Clone)]
+pub(crate) enum Bound {
+    Text(Option<String>),
+    Real(Option<f64>),
+    Int(i64),
 }
 
-/// `INSERT INTO customers (…) VALUES ` for new customers with `patch`'s fields.
-pub(crate) fn insert_head(patch: &CustomerPatch) -> Sql {
-    let mut sql = Sql::new(
+impl Bound {
+    /// Binds the value to the next placeholder of `sql`.
+    pub(crate) fn bind_to(self, sql: &mut Sql) {
+        match self {
+            Bound::Text(v) => sql.bind(v),
+            Bound::Real(v) => sql.bind(v),
+            Bound::Int(v) => sql.bind(v),
+        };
+    }
+}
+
+/// A normalised field value as its column type.
+pub(super) fn bound_value(kind: FieldKind, value: &Value) -> Bound {
+    match (kind, value) {
+        (FieldKind::Number, Value::Null) => Bound::Real(None),
+        (_, Value::Null) => Bound::Text(None),
+        (FieldKind::Number, v) => Bound::Real(v.as_f64()),
+        (FieldKind::Object, v) => Bound::Text(Some(v.to_string())),
+        (_, v) => Bound::Text(v.as_str().map(str::to_owned)),
+    }
+}
+
+/// Pushes `INSERT INTO customers (…) VALUES ` for new customers giving the fields `fields`.
+pub(crate) fn insert_head(sql: &mut Sql, fields: &[&'static str]) {
+    sql.push(
         "INSERT INTO customers (id, merchant_id, email_key, status, version, created_at, updated_at",
     );
-    for (spec, _) in patch.values() {
-        sql.push(", ").push(spec.name);
+    for name in fields {
+        sql.push(", ").push(name);
     }
     sql.push(") VALUES ");
-    sql
 }
 
-/// Appends the `(…)` row of a new customer (status `NOT_STARTED`, version 1) to an
-/// [`insert_head`] of the same fields, sealing what is sensitive.
-pub(crate) fn push_new_row(
-    sql: &mut Sql,
+/// The values of the row of a new customer (status `NOT_STARTED`, version 1) in
+/// [`insert_head`]'s column order, what is sensitive sealed; and its `created_at`.
+pub(crate) fn new_row_values(
     merchant: MerchantId,
     id: CustomerId,
     patch: &CustomerPatch,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<(Vec<Bound>, i64), StoreError> {
     // created_at is the id's own timestamp, so id order and creation order agree exactly.
     let (secs, nanos) = id
         .uuid()
@@ -90,21 +108,22 @@ pub(crate) fn push_new_row(
         .and_then(Value::as_str)
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("email missing")))?;
     let key = crypto::data_key(merchant)?;
-    sql.push("(")
-        .bind(bare(id))
-        .push(", ")
-        .bind(mer(merchant))
-        .push(", ");
-    sql.bind(key.blind_index(&acorn_types::fields::email_key(email)))
-        .push(", ")
-        .bind(CustomerStatus::NotStarted.as_str().to_owned());
-    sql.push(", 1, ").bind(created_at).push(", ").bind(now);
+    let mut values = Vec::with_capacity(7 + patch.values().len());
+    values.extend([
+        Bound::Text(Some(bare(id))),
+        Bound::Text(Some(mer(merchant))),
+        Bound::Text(Some(
+            key.blind_index(&acorn_types::fields::email_key(email)),
+        )),
+        Bound::Text(Some(CustomerStatus::NotStarted.as_str().to_owned())),
+        Bound::Int(1),
+        Bound::Int(created_at),
+        Bound::Int(now),
+    ]);
     for (spec, value) in patch.values() {
-        sql.push(", ");
-        bind_field(sql, &key, spec, value);
+        values.push(bound_field(&key, spec, value));
     }
-    sql.push(")");
-    Ok(())
+    Ok((values, created_at))
 }
 
 /// Writes the changed fields of a customer and bumps its version; `unsync` turns

@@ -86,6 +86,7 @@ pub(crate) async fn insert_event(
 }
 
 /// One event of a multi-row insert: whose, about which customer, its data and time.
+#[derive(Debug, Clone)]
 pub(crate) struct CustomerEvent {
     pub merchant: MerchantId,
     pub customer: CustomerId,
@@ -93,17 +94,25 @@ pub(crate) struct CustomerEvent {
     pub at: i64,
 }
 
-/// Customer events whose data is sealed already: sealing is CPU work, which a group's writer
-/// does on another thread while its other statements run.
+/// Customer events whose data is sealed already: sealing is CPU work, which a single create
+/// does in its own request rather than in the one writer of its group.
 pub(crate) struct SealedEvents(Vec<CustomerEvent>);
 
-impl SealedEvents {
-    /// Seals the data of each event.
-    pub(crate) fn seal(mut rows: Vec<CustomerEvent>) -> Result<Self, sqlx::Error> {
-        for row in &mut rows {
-            row.data = seal(row.merchant, &row.data)?;
-        }
-        Ok(SealedEvents(rows))
+/// A [`CustomerEvent`] whose data is sealed.
+#[derive(Debug, Clone)]
+pub(crate) struct SealedEvent(CustomerEvent);
+
+impl CustomerEvent {
+    /// Seals the event's data.
+    pub(crate) fn seal(mut self) -> Result<SealedEvent, sqlx::Error> {
+        self.data = seal(self.merchant, &self.data)?;
+        Ok(SealedEvent(self))
+    }
+}
+
+impl FromIterator<SealedEvent> for SealedEvents {
+    fn from_iter<I: IntoIterator<Item = SealedEvent>>(iter: I) -> Self {
+        SealedEvents(iter.into_iter().map(|e| e.0).collect())
     }
 }
 

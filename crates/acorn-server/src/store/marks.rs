@@ -12,7 +12,6 @@
 //! close a range under each other) and walks its index.
 
 use acorn_types::MerchantId;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::customers::mer;
@@ -30,26 +29,13 @@ pub(crate) fn kept(backend: &str) -> bool {
     backend == "SQLite"
 }
 
-/// The open range's closing, once the statement [`push_adjust`] pushed has run.
-#[must_use = "a full open range is closed by `close_if_full`"]
-pub(crate) struct Marks {
-    merchant: MerchantId,
-    /// Whether a customer appeared (only then can the open range be full).
-    grew: bool,
-}
-
-/// Pushes the statement adding each `(bare customer id, change)` to the range holding the id
-/// (nothing where the engine keeps no marks). Its rows (`merchant_id, upper, n` of each range
-/// written) tell [`Marks::close_if_full`] whether the open range is full.
-pub(crate) fn push_adjust(
-    script: &mut Script,
-    merchant: MerchantId,
-    moves: Vec<(String, i64)>,
-) -> Marks {
+/// Pushes the statements adding each `(bare customer id, change)` to the range holding the id,
+/// then closing the open range if a customer appeared and it is full (nothing where the engine
+/// keeps no marks). Both run in the caller's transaction, in one round trip on SQLite.
+pub(crate) fn push_adjust(script: &mut Script, merchant: MerchantId, moves: Vec<(String, i64)>) {
     let grew = moves.iter().any(|(_, change)| *change > 0);
-    let marks = Marks { merchant, grew };
     if moves.is_empty() || !script.keeps_marks() {
-        return marks;
+        return;
     }
     // Each id's range: the smallest upper at or above it (the open range when there is none).
     let sql = script.statement();
@@ -64,50 +50,21 @@ pub(crate) fn push_adjust(
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(id).push(", ").bind(change).push(")");
     }
-    // `WHERE true`: SQLite's parser needs it between a SELECT and an upsert clause. The rows
-    // written come back with their new counts: whether the open range is full needs no query.
+    // `WHERE true`: SQLite's parser needs it between a SELECT and an upsert clause.
     sql.push(
         ") AS v WHERE true GROUP BY 2 \
-         ON CONFLICT (merchant_id, upper) DO UPDATE SET n = customer_marks.n + excluded.n \
-         RETURNING merchant_id, upper, n",
+         ON CONFLICT (merchant_id, upper) DO UPDATE SET n = customer_marks.n + excluded.n",
     );
-    marks
-}
-
-impl Marks {
-    /// Closes the merchant's open range if `written` (the rows of the script that held the
-    /// [`push_adjust`] statement: only such statements return rows) shows it full. In the
-    /// caller's transaction.
-    pub(crate) async fn close_if_full(
-        self,
-        conn: &mut AnyConnection,
-        written: &[AnyRow],
-    ) -> Result<(), sqlx::Error> {
-        if !self.grew {
-            return Ok(());
-        }
-        let mut open = 0;
-        for row in written {
-            let (merchant, upper, n): (String, String, i64) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            if upper == OPEN && merchant == mer(self.merchant) {
-                open = n;
-            }
-        }
-        if open < MARK_SIZE {
-            return Ok(());
-        }
+    if grew {
         // The newest live id is in the open range (it holds live customers, all newer than
-        // every closed range): the range closes there, and the next create opens a new one.
-        sqlx::query(
-            "UPDATE customer_marks SET upper = (SELECT MAX(id) FROM customers \
-             WHERE merchant_id = $1 AND deleted_at IS NULL) WHERE merchant_id = $1 AND upper = $2",
-        )
-        .bind(mer(self.merchant))
-        .bind(OPEN)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        // every closed range): a full range closes there, and the next create opens a new one.
+        script
+            .statement()
+            .push("UPDATE customer_marks SET upper = (SELECT MAX(id) FROM customers WHERE merchant_id = ")
+            .bind(mer(merchant))
+            .push(" AND deleted_at IS NULL) WHERE merchant_id = ")
+            .bind(mer(merchant))
+            .push(&format!(" AND upper = '{OPEN}' AND n >= {MARK_SIZE}"));
     }
 }
 

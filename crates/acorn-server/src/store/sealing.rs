@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::Row;
 
-use super::customers::{bind_value, mer};
+use super::customers::{bound_value, mer, Bound};
 use super::sql::Sql;
 use super::{Dialect, Store, StoreError};
 use crate::crypto::{self, DataKey, SEALED};
@@ -33,14 +33,19 @@ pub(crate) const SEALED_FIELDS: [&str; 15] = [
 
 /// Binds a normalised field value as its column type, sealed when the column is sensitive.
 pub(super) fn bind_field(sql: &mut Sql, key: &DataKey, spec: &FieldSpec, value: &Value) {
+    bound_field(key, spec, value).bind_to(sql);
+}
+
+/// A normalised field value as its column type, sealed when the column is sensitive.
+pub(super) fn bound_field(key: &DataKey, spec: &FieldSpec, value: &Value) -> Bound {
     if !SEALED_FIELDS.contains(&spec.name) || value.is_null() {
-        return bind_value(sql, spec.kind, value);
+        return bound_value(spec.kind, value);
     }
     let plain = match value {
         Value::String(s) => s.clone(),
         v => v.to_string(),
     };
-    sql.bind(Some(key.seal_str(&plain, spec.name)));
+    Bound::Text(Some(key.seal_str(&plain, spec.name)))
 }
 
 /// Opens a sealed column (legacy plaintext passes as it is).

@@ -66,6 +66,70 @@ async fn sqlite_group_commits_share_a_wal_fsync_and_the_writer_stays_full() {
     assert_eq!(list.data()["count"], 39, "{}", list.body);
 }
 
+/// A group that fails half-way (in its inserts, or after them in the counters and events) is
+/// rolled back whole and its creates written again one by one: the bad ones fail alone,
+/// nothing of them stays, and the write connection is not left inside a transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_failing_half_way_leaves_nothing_and_the_writer_usable() {
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+    let pool = sqlx::AnyPool::connect(&app.config.database_url)
+        .await
+        .expect("direct connection");
+    // `Boom` fails its insert; `Late` fails the group's event insert, after the inserts.
+    sqlx::raw_sql(
+        "CREATE TRIGGER boom BEFORE INSERT ON customers WHEN NEW.first_name = 'Boom' \
+           BEGIN SELECT RAISE(ABORT, 'boom'); END; \
+         CREATE TRIGGER late AFTER INSERT ON events \
+           WHEN (SELECT first_name FROM customers WHERE id = NEW.customer_id) = 'Late' \
+           BEGIN SELECT RAISE(ABORT, 'late'); END;",
+    )
+    .execute(&pool)
+    .await
+    .expect("triggers");
+    for round in 0..3 {
+        let creates = (0..24).map(|i| {
+            let name = match i {
+                5 => "Boom",
+                17 => "Late",
+                _ => "Fine",
+            };
+            let body = serde_json::json!({"email": format!("h{round}-{i}@example.com"), "first_name": name});
+            let app = &app;
+            async move { (name, app.create_customer(&body).await) }
+        });
+        for (name, r) in futures::future::join_all(creates).await {
+            match name {
+                "Fine" => assert_eq!(r.status, 200, "{}", r.body),
+                _ => assert_eq!(r.status, 500, "{name}: {}", r.body),
+            }
+        }
+    }
+    let stored: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT COALESCE(first_name, ''), COUNT(*) FROM customers GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("names");
+    assert_eq!(stored, vec![("Fine".to_owned(), 66)]);
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE event = 'customer.created'")
+            .fetch_one(&pool)
+            .await
+            .expect("events");
+    assert_eq!(events, 66);
+    pool.close().await;
+    assert_eq!(app.list_customers("limit=1").await.data()["count"], 66);
+    // The writer is usable, outside any transaction, and fsyncs its own commits again.
+    let r = app
+        .create_customer(&serde_json::json!({"email": "after@example.com"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.state.store.sqlite_synchronous().await.expect("pragma"),
+        vec![2; 5]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_synchronous_normal_when_configured() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
