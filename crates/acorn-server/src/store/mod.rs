@@ -366,8 +366,7 @@ impl Store {
         Ok(values)
     }
 
-    /// How many times the SQLite WAL was fsynced for group-committed creates: `None` when
-    /// every commit fsyncs itself (`synchronous=NORMAL`, PostgreSQL).
+    /// SQLite WAL fsyncs for group-committed creates (`None`: each commit syncs, or none do).
     pub fn create_wal_flushes(&self) -> Option<u64> {
         self.combiner.wal_flushes()
     }
