@@ -8,9 +8,22 @@ use crate::helpers::{spawn_app, spawn_app_with, Backend};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_commits_are_fsynced_by_default() {
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
-    let values = app.state.store.sqlite_synchronous().await.expect("pragma");
+    let values = app
+        .state
+        .store
+        .sqlite_pragma("synchronous")
+        .await
+        .expect("pragma");
     // FULL is 2: the writer and the four readers.
     assert_eq!(values, vec![2; 5]);
+    // Every connection reads the database through a memory map (SQLite's largest).
+    let mmap = app
+        .state
+        .store
+        .sqlite_pragma("mmap_size")
+        .await
+        .expect("pragma");
+    assert_eq!(mmap, vec![2_147_418_112; 5]);
 }
 
 /// Group-committed creates are committed without the fsync and fsynced together, outside the
@@ -51,7 +64,11 @@ async fn sqlite_group_commits_share_a_wal_fsync_and_the_writer_stays_full() {
     );
     // Every connection, the writer included, fsyncs its own commits again.
     assert_eq!(
-        app.state.store.sqlite_synchronous().await.expect("pragma"),
+        app.state
+            .store
+            .sqlite_pragma("synchronous")
+            .await
+            .expect("pragma"),
         vec![2; 5]
     );
     let id = answers[1].body["data"]["id"]
@@ -125,7 +142,11 @@ async fn a_group_failing_half_way_leaves_nothing_and_the_writer_usable() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        app.state.store.sqlite_synchronous().await.expect("pragma"),
+        app.state
+            .store
+            .sqlite_pragma("synchronous")
+            .await
+            .expect("pragma"),
         vec![2; 5]
     );
 }
@@ -137,7 +158,12 @@ async fn sqlite_synchronous_normal_when_configured() {
     })
     .await
     .expect("sqlite app");
-    let values = app.state.store.sqlite_synchronous().await.expect("pragma");
+    let values = app
+        .state
+        .store
+        .sqlite_pragma("synchronous")
+        .await
+        .expect("pragma");
     assert_eq!(values, vec![1; 5]);
     // Each commit is answered as it returns: no WAL flushes of its own.
     assert_eq!(app.state.store.create_wal_flushes(), None);
@@ -153,7 +179,12 @@ async fn sqlite_synchronous_normal_when_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_has_no_sqlite_pragma() {
     if let Some(app) = spawn_app(Backend::Postgres).await {
-        let values = app.state.store.sqlite_synchronous().await.expect("pragma");
+        let values = app
+            .state
+            .store
+            .sqlite_pragma("synchronous")
+            .await
+            .expect("pragma");
         assert!(values.is_empty());
     }
 }
