@@ -16,14 +16,14 @@ async fn sqlite_commits_are_fsynced_by_default() {
         .expect("pragma");
     // FULL is 2: the writer and the four readers.
     assert_eq!(values, vec![2; 5]);
-    // Every connection reads the database through a memory map (SQLite's largest).
-    let mmap = app
+    // Every connection keeps a page cache of 16 MiB (negative: KiB).
+    let cache = app
         .state
         .store
-        .sqlite_pragma("mmap_size")
+        .sqlite_pragma("cache_size")
         .await
         .expect("pragma");
-    assert_eq!(mmap, vec![2_147_418_112; 5]);
+    assert_eq!(cache, vec![-16_384; 5]);
 }
 
 /// Group-committed creates are committed without the fsync and fsynced together, outside the
