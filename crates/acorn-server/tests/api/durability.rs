@@ -3,26 +3,21 @@
 
 use acorn_server::store::SqliteSynchronous;
 
-use crate::helpers::{spawn_app, spawn_app_with, Backend};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+
+/// A `PRAGMA` as each of the app's SQLite connections has it, the writer first.
+async fn pragma(app: &TestApp, name: &'static str) -> Vec<i64> {
+    app.state.store.sqlite_pragma(name).await.expect("pragma")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_commits_are_fsynced_by_default() {
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
-    let values = app
-        .state
-        .store
-        .sqlite_pragma("synchronous")
-        .await
-        .expect("pragma");
+    let values = pragma(&app, "synchronous").await;
     // FULL is 2: the writer and the four readers.
     assert_eq!(values, vec![2; 5]);
     // Every connection keeps a page cache of 16 MiB (negative: KiB).
-    let cache = app
-        .state
-        .store
-        .sqlite_pragma("cache_size")
-        .await
-        .expect("pragma");
+    let cache = pragma(&app, "cache_size").await;
     assert_eq!(cache, vec![-16_384; 5]);
 }
 
@@ -63,14 +58,7 @@ async fn sqlite_group_commits_share_a_wal_fsync_and_the_writer_stays_full() {
         "{flushes} flushes for 40 creates"
     );
     // Every connection, the writer included, fsyncs its own commits again.
-    assert_eq!(
-        app.state
-            .store
-            .sqlite_pragma("synchronous")
-            .await
-            .expect("pragma"),
-        vec![2; 5]
-    );
+    assert_eq!(pragma(&app, "synchronous").await, vec![2; 5]);
     let id = answers[1].body["data"]["id"]
         .as_str()
         .expect("id")
@@ -141,14 +129,7 @@ async fn a_group_failing_half_way_leaves_nothing_and_the_writer_usable() {
         .create_customer(&serde_json::json!({"email": "after@example.com"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(
-        app.state
-            .store
-            .sqlite_pragma("synchronous")
-            .await
-            .expect("pragma"),
-        vec![2; 5]
-    );
+    assert_eq!(pragma(&app, "synchronous").await, vec![2; 5]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,12 +139,7 @@ async fn sqlite_synchronous_normal_when_configured() {
     })
     .await
     .expect("sqlite app");
-    let values = app
-        .state
-        .store
-        .sqlite_pragma("synchronous")
-        .await
-        .expect("pragma");
+    let values = pragma(&app, "synchronous").await;
     assert_eq!(values, vec![1; 5]);
     // Each commit is answered as it returns: no WAL flushes of its own.
     assert_eq!(app.state.store.create_wal_flushes(), None);
@@ -179,12 +155,7 @@ async fn sqlite_synchronous_normal_when_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_has_no_sqlite_pragma() {
     if let Some(app) = spawn_app(Backend::Postgres).await {
-        let values = app
-            .state
-            .store
-            .sqlite_pragma("synchronous")
-            .await
-            .expect("pragma");
+        let values = pragma(&app, "synchronous").await;
         assert!(values.is_empty());
     }
 }
