@@ -283,14 +283,14 @@ impl Store {
         let opening = || format!("opening the SQLite database {}", path.display());
         let write = pool_options()
             .max_connections(1)
-            .after_connect(move |conn, _| sqlite_setup(conn, synchronous))
+            .after_connect(move |conn, _| pool::sqlite_setup(conn, synchronous))
             .connect_with(options.clone())
             .await
             .map_err(flatten)
             .with_context(opening)?;
         let read = pool_options()
             .max_connections(SQLITE_READERS)
-            .after_connect(move |conn, _| sqlite_setup(conn, synchronous))
+            .after_connect(move |conn, _| pool::sqlite_setup(conn, synchronous))
             .connect_with(options)
             .await
             .map_err(flatten)
@@ -430,22 +430,6 @@ const SQLITE_READERS: u32 = 4;
 /// Group-commit writers of customer creates on PostgreSQL: one group collects while others
 /// commit (each holds one of the pool's connections while it writes).
 const POSTGRES_CREATE_WRITERS: usize = 2;
-
-fn sqlite_setup(
-    conn: &mut sqlx::AnyConnection,
-    synchronous: SqliteSynchronous,
-) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
-    Box::pin(async move {
-        use sqlx::Executor;
-        conn.execute(synchronous.setup_sql()).await?;
-        // A page cache of 16 MiB per connection (SQLite's default is 2 MB), so a page of
-        // look-ups spread over a large database is not read again from the OS on each request
-        // (a registration filter at 1M customers: 7 ms, most of it in pread). A memory map was
-        // as fast, but each connection's mapping counts in the process's RSS (5.5 GB at 1M).
-        conn.execute("PRAGMA cache_size = -16384").await?;
-        Ok(())
-    })
-}
 
 /// A sqlx error as one message: its `Display` already ends with its source's, which the
 /// cause chain would print a second time.
