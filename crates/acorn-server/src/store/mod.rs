@@ -89,17 +89,17 @@ impl SqliteSynchronous {
         }
     }
 
-    fn setup_sql(self) -> &'static str {
-        match self {
-            Self::Full => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
-            }
-            Self::Normal => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
-            }
-        }
+    /// Each connection's setup: WAL, this durability, foreign keys, a busy timeout, and a page
+    /// cache of 16 MiB (SQLite's default is 2 MB), so a page of look-ups spread over a large
+    /// database is not read again from the OS on each request (a registration filter at 1M
+    /// customers: 7 ms, most of it in pread). A memory map was as fast, but each connection's
+    /// mapping counts in the process's RSS (5.5 GB at 1M).
+    fn setup_sql(self) -> String {
+        format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384;",
+            self.pragma_value()
+        )
     }
 }
 

@@ -84,12 +84,7 @@ pub(super) fn sqlite_setup(
 ) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         use sqlx::Executor;
-        conn.execute(synchronous.setup_sql()).await?;
-        // A page cache of 16 MiB per connection (SQLite's default is 2 MB), so a page of
-        // look-ups spread over a large database is not read again from the OS on each request
-        // (a registration filter at 1M customers: 7 ms, most of it in pread). A memory map was
-        // as fast, but each connection's mapping counts in the process's RSS (5.5 GB at 1M).
-        conn.execute("PRAGMA cache_size = -16384").await?;
+        conn.execute(synchronous.setup_sql().as_str()).await?;
         Ok(())
     })
 }
