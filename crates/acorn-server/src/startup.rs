@@ -7,15 +7,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{create_merchant, AuthKeys, Credentials};
-use crate::config::Config;
-use crate::files::{sweep, Files};
-use crate::keyring::{KeySource, Keyring};
-use crate::providers::stripe::StripeAdapter;
-use crate::providers::Providers;
-use crate::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
-use crate::routes::router;
-use crate::state::{AppState, Shared};
+use crate::adapters::files::{sweep, Files};
+use crate::adapters::providers::stripe::StripeAdapter;
+use crate::adapters::providers::Providers;
+use crate::base::config::Config;
+use crate::base::keyring::{KeySource, Keyring};
+use crate::http::auth::{create_merchant, AuthKeys, Credentials};
+use crate::http::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
+use crate::http::routes::router;
+use crate::http::state::{AppState, Shared};
 use crate::store::Store;
 
 /// Seals, in the background, customer rows written before encryption existed (they are read
@@ -51,7 +51,7 @@ impl Application {
         }
         let master = Keyring::load(KeySource::of(&config)?)?;
         let store = Store::open_with(&config.database_url, config.sqlite_synchronous).await?;
-        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let metrics = Arc::new(crate::http::metrics::Metrics::default());
         store.time_pool_waits(|pool| metrics.pool_wait(pool));
         let instance = config.instance();
         let released = store.release_instance_claims(&instance).await?;
@@ -155,14 +155,16 @@ impl Application {
         let state = self.state.clone();
         let grace = state.config.shutdown_grace;
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
-        let worker = state
-            .config
-            .run_worker
-            .then(|| tokio::spawn(crate::jobs::run(state.clone(), worker_stopped.clone())));
+        let worker = state.config.run_worker.then(|| {
+            tokio::spawn(crate::workers::jobs::run(
+                state.clone(),
+                worker_stopped.clone(),
+            ))
+        });
         let deliverer = state
             .config
             .run_worker
-            .then(|| tokio::spawn(crate::webhooks::run(state.clone(), worker_stopped)));
+            .then(|| tokio::spawn(crate::workers::webhooks::run(state.clone(), worker_stopped)));
         let app = router(state.clone());
         let sweeper = AbortOnDrop(tokio::spawn(sweep::run_periodically(
             state.files.clone(),
@@ -171,8 +173,8 @@ impl Application {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The guarded listener gives the answers hyper makes by itself the envelope too.
         let server = axum::serve(
-            crate::edge::GuardedListener::new(self.listener, state.metrics.clone()),
-            crate::edge::MakeConn::new(app),
+            crate::http::edge::GuardedListener::new(self.listener, state.metrics.clone()),
+            crate::http::edge::MakeConn::new(app),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -97,7 +97,7 @@ fn the_store_imports_no_layer_above_it() {
 fn routes_never_touch_the_database_directly() {
     let bad: Vec<String> = all_sources()
         .into_iter()
-        .filter(|(p, t)| p.starts_with("routes/") && t.contains("sqlx"))
+        .filter(|(p, t)| p.starts_with("http/routes/") && t.contains("sqlx"))
         .map(|(p, _)| p)
         .collect();
     assert!(bad.is_empty(), "routes/ uses sqlx: {bad:?}");
@@ -110,7 +110,7 @@ fn routes_never_touch_the_database_directly() {
 #[test]
 fn every_route_is_registered_through_the_document() {
     for (path, text) in all_sources() {
-        if !path.starts_with("routes") {
+        if !path.starts_with("http/routes") {
             continue;
         }
         let code = non_test(&text).replace("OpenApiRouter::new()", "");

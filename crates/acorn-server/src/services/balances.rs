@@ -9,9 +9,9 @@ use acorn_types::{
 use serde_json::{json, Value};
 
 use super::registrations::{adapter, provider_failure};
-use crate::error::ApiError;
-use crate::providers::{sandbox, BalanceAccount};
-use crate::state::AppState;
+use crate::adapters::providers::{sandbox, BalanceAccount};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::{format_time, now_micros, RegistrationKey, Store, StoreError};
 
 fn registration_id(id: &str) -> Result<RegistrationId, ApiError> {

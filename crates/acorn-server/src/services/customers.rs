@@ -5,9 +5,9 @@ use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId
 use acorn_types::{EventKind, Provider};
 use anyhow::Context;
 
-use crate::error::ApiError;
-use crate::files::Files;
-use crate::providers::Providers;
+use crate::adapters::files::Files;
+use crate::adapters::providers::Providers;
+use crate::http::error::ApiError;
 use crate::store::counts::adjust_counts;
 use crate::store::customers::update_fields;
 use crate::store::events::{customer_data, insert_event};

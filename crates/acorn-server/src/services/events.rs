@@ -2,7 +2,7 @@
 
 use acorn_types::{Event, EventId, FailureReason, MerchantId, ReasonCode};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::Store;
 
 /// A page of events, newest first, and whether more follow; a cursor must name one of the

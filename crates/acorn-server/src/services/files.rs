@@ -4,9 +4,9 @@
 use acorn_types::{CustomerId, FileId, MerchantId};
 
 use super::status::documents_uploaded;
-use crate::error::ApiError;
-use crate::files::upload::Upload;
-use crate::state::AppState;
+use crate::adapters::files::Upload;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::files::insert_file_rows;
 use crate::store::{micros_after, now_micros, Store, StoreError, StoredFile};
 

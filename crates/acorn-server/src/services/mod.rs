@@ -8,6 +8,7 @@ pub mod batch;
 pub mod customers;
 pub mod events;
 pub mod files;
+pub mod keys;
 pub mod provider_state;
 pub mod registrations;
 pub mod status;

@@ -12,13 +12,13 @@ use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 use super::status::{action_required, save_change};
-use crate::error::ApiError;
-use crate::jobs::JobKind;
-use crate::providers::stripe::mapping::account_state;
-use crate::providers::{ProviderState, RefreshRequest};
-use crate::state::AppState;
+use crate::adapters::providers::stripe::mapping::account_state;
+use crate::adapters::providers::{ProviderState, RefreshRequest};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{find_by_id, find_by_provider_id, RegistrationKey};
+use crate::store::JobKind;
 use crate::store::{duration_micros, now_micros, StoreError};
 
 /// Statuses a real provider may still move on its own: such registrations are re-read.

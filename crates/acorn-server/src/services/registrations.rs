@@ -14,14 +14,16 @@ use sqlx::{Any, Transaction};
 
 use super::provider_state::{self, in_progress, reconcile_delay, schedule_reconcile};
 use super::status::{action_required, is_active, save_change};
-use crate::error::ApiError;
-use crate::jobs::JobKind;
-use crate::providers::schema::{self, RoleSpec};
-use crate::providers::{sandbox, ProviderAdapter, ProviderError, RegistrationRequest, Submitted};
-use crate::state::AppState;
+use crate::adapters::providers::schema::{self, RoleSpec};
+use crate::adapters::providers::{
+    sandbox, ProviderAdapter, ProviderError, RegistrationRequest, Submitted,
+};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{all_of, customer_email, find, find_by_id, RegistrationKey};
+use crate::store::JobKind;
 use crate::store::{duration_micros, format_time, now_micros, Store, StoreError};
 
 /// What the sandbox test helper sets (contract §7); absent parts stay as they are.

@@ -13,9 +13,8 @@ use acorn_types::{
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 
-use crate::jobs::JobKind;
-use crate::providers::SyncPush;
-use crate::state::AppState;
+use crate::adapters::providers::SyncPush;
+use crate::http::state::AppState;
 use crate::store::counts::adjust_counts;
 use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
@@ -24,6 +23,7 @@ use crate::store::registrations::all_of;
 use crate::store::sync::{
     end_attempt, find_attempt, insert_attempt, mark_running, set_synced, AttemptEnd, NewAttempt,
 };
+use crate::store::JobKind;
 use crate::store::{format_time, micros_after, now_micros, Store, StoreError};
 
 /// Registration statuses a customer can be synced in.

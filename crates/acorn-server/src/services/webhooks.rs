@@ -3,8 +3,8 @@
 use acorn_types::{MerchantId, NotificationId, WebhookId};
 use rand::RngCore;
 
-use crate::config::Config;
-use crate::error::ApiError;
+use crate::base::config::Config;
+use crate::http::error::ApiError;
 use crate::store::notifications::{Notification, NotificationQuery};
 use crate::store::webhooks::{Endpoint, EndpointPatch, NewEndpoint};
 use crate::store::{now_micros, Store};

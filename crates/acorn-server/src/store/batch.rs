@@ -82,7 +82,11 @@ pub(crate) async fn read_keys(
     let mut rows: Vec<KeyRow> = sqlx::query_as_with(&text, args).fetch_all(conn).await?;
     for row in &mut rows {
         if let Some(body) = row.response_body.take() {
-            row.response_body = Some(crate::crypto::open_for(merchant, body, "response_body")?);
+            row.response_body = Some(crate::base::crypto::open_for(
+                merchant,
+                body,
+                "response_body",
+            )?);
         }
     }
     Ok(rows)
@@ -146,7 +150,11 @@ fn key_rows(
                 sql.push("'completed', ")
                     .bind(i64::from(status))
                     .push(", ")
-                    .bind(crate::crypto::seal_for(merchant, &body, "response_body")?);
+                    .bind(crate::base::crypto::seal_for(
+                        merchant,
+                        &body,
+                        "response_body",
+                    )?);
                 0
             }
         };

@@ -71,7 +71,7 @@ pub struct ListPage {
 
 /// The query with its emails as the blind index stores them. The lowercased emails stay too,
 /// so rows written before encryption (whose key is the lowercased email) are still found.
-fn blind(q: &ListQuery, key: &crate::crypto::DataKey) -> ListQuery {
+fn blind(q: &ListQuery, key: &crate::base::crypto::DataKey) -> ListQuery {
     let mut q = q.clone();
     let hashed: Vec<String> = q.emails.iter().map(|e| key.blind_index(e)).collect();
     q.emails.extend(hashed);
@@ -270,7 +270,7 @@ impl Store {
         merchant: MerchantId,
         q: &ListQuery,
     ) -> Result<ListPage, StoreError> {
-        let key = crate::crypto::data_key(merchant)?;
+        let key = crate::base::crypto::data_key(merchant)?;
         let q = &blind(q, &key);
         let mut conn = self.read.acquire().await?;
         let (count, rows) = if registration_list::applies(q) {

@@ -18,7 +18,7 @@ use sqlx::Row;
 use super::customers::{bound_value, Bound};
 use super::format_time;
 use super::sealing::open;
-use crate::crypto::DataKey;
+use crate::base::crypto::DataKey;
 
 /// The columns packed into `packed`, in the order of [`CustomerRow`]'s fields: every stored
 /// column but `id` and `monthly_net_income`.

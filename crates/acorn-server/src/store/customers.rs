@@ -13,7 +13,7 @@ use super::registrations::attach_platforms;
 use super::sealing::{bind_field, bound_field};
 use super::sql::Sql;
 use super::{OnUnique, Store, StoreError};
-use crate::crypto;
+use crate::base::crypto;
 
 pub(crate) use super::customer_row::columns;
 

@@ -50,7 +50,8 @@ pub fn registration_data(customer: CustomerId, version: Option<i64>, r: &Registr
 /// Event data sealed with the merchant's key: a provider's answer in it may hold the
 /// customer's data.
 fn seal(merchant: MerchantId, data: &str) -> Result<String, sqlx::Error> {
-    crate::crypto::seal_for(merchant, data, "event_data").map_err(|e| sqlx::Error::Encode(e.into()))
+    crate::base::crypto::seal_for(merchant, data, "event_data")
+        .map_err(|e| sqlx::Error::Encode(e.into()))
 }
 
 /// Records one event.
@@ -234,7 +235,7 @@ impl super::Store {
         let mut out = rows
             .into_iter()
             .map(|mut r| {
-                r.data = crate::crypto::open_for(merchant, r.data, "event_data")?;
+                r.data = crate::base::crypto::open_for(merchant, r.data, "event_data")?;
                 Event::try_from(r)
             })
             .collect::<Result<Vec<_>, _>>()?;

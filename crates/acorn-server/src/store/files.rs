@@ -1,4 +1,4 @@
-//! File metadata rows (contract §4.7); the bytes live in the file store (`crate::files`).
+//! File metadata rows (contract §4.7); the bytes live in the file store (`crate::adapters::files`).
 
 use std::collections::HashSet;
 

@@ -196,7 +196,7 @@ impl Store {
         if row.status == "completed" {
             return Ok(Claim::Replay {
                 status: u16::try_from(row.response_status.unwrap_or(200)).unwrap_or(200),
-                body: crate::crypto::open_for(
+                body: crate::base::crypto::open_for(
                     req.merchant,
                     row.response_body.unwrap_or_default(),
                     "response_body",
@@ -310,7 +310,7 @@ pub(crate) async fn complete(
 ) -> Result<(), sqlx::Error> {
     // The answer holds the customer: sealed like the customer's own columns. A finished key
     // holds no lease (`locked_until` 0: SQLite stores the integer 0 in no bytes at all).
-    let sealed = crate::crypto::seal_for(merchant, body, "response_body")
+    let sealed = crate::base::crypto::seal_for(merchant, body, "response_body")
         .map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "UPDATE idempotency_keys SET status = 'completed', response_status = $1, response_body = $2, \

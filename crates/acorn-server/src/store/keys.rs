@@ -1,5 +1,5 @@
-//! The merchants' data keys, wrapped by a version of the master key (see [`crate::crypto`] and
-//! [`crate::keyring`]).
+//! The merchants' data keys, wrapped by a version of the master key (see [`crate::base::crypto`] and
+//! [`crate::base::keyring`]).
 //!
 //! Settings rows: `master_key_check` (version 1) and `master_key_check:vN` tell whether a given
 //! key is the one the database knows under that version; `master_key_version` is the version
@@ -11,8 +11,8 @@ use acorn_types::MerchantId;
 use sqlx::Row;
 
 use super::{now_micros, Store, StoreError};
-use crate::crypto::{self, DataKey, MasterKey};
-use crate::keyring::Keyring;
+use crate::base::crypto::{self, DataKey, MasterKey};
+use crate::base::keyring::Keyring;
 
 const VERSION: &str = "master_key_version";
 

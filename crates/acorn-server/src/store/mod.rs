@@ -17,6 +17,7 @@ pub mod erasure;
 pub mod events;
 pub mod files;
 pub mod idempotency;
+pub mod job_kind;
 pub mod jobs;
 mod keys;
 mod ledger;
@@ -46,9 +47,12 @@ use sqlx::{Any, AnyConnection, Connection, Transaction};
 pub use customer_list::{ListPage, ListQuery, Page, RegistrationFilter};
 pub use customers::UpdateOutcome;
 pub use files::StoredFile;
+pub use job_kind::JobKind;
 pub use ledger::BUCKETS;
 pub use merchants::{MerchantAuth, MerchantSummary, NewMerchant};
 pub use registrations::RegistrationKey;
+
+pub use crate::base::config::SqliteSynchronous;
 
 /// Which engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,50 +61,6 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL: one pool; several server processes may share the database.
     Postgres,
-}
-
-/// How SQLite makes a commit durable (`PRAGMA synchronous`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SqliteSynchronous {
-    /// Every commit is fsynced before it is acknowledged: an acknowledged write survives a
-    /// power failure. Group commit pays one fsync per group of creates.
-    #[default]
-    Full,
-    /// WAL checkpoints are fsynced, commits are not: an acknowledged write survives a killed
-    /// process but may be lost on power failure or an OS crash.
-    Normal,
-}
-
-impl SqliteSynchronous {
-    /// `full` or `normal` (any case).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "full" => Ok(Self::Full),
-            "normal" => Ok(Self::Normal),
-            other => Err(format!("expected full or normal, got {other:?}")),
-        }
-    }
-
-    /// The value of `PRAGMA synchronous` (SQLite reads FULL as 2, NORMAL as 1).
-    pub fn pragma_value(self) -> i64 {
-        match self {
-            Self::Full => 2,
-            Self::Normal => 1,
-        }
-    }
-
-    /// Each connection's setup: WAL, this durability, foreign keys, a busy timeout, and a page
-    /// cache of 16 MiB (SQLite's default is 2 MB), so a page of look-ups spread over a large
-    /// database is not read again from the OS on each request (a registration filter at 1M
-    /// customers: 7 ms, most of it in pread). A memory map was as fast, but each connection's
-    /// mapping counts in the process's RSS (5.5 GB at 1M).
-    fn setup_sql(self) -> String {
-        format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384;",
-            self.pragma_value()
-        )
-    }
 }
 
 /// What can go wrong in the store, in terms the API layer maps to responses.
@@ -167,7 +127,7 @@ pub struct Store {
     /// Writes concurrent customer creates in shared transactions (group commit).
     combiner: combine::Combiner,
     /// The master keys, once [`Store::unlock`] checked them.
-    master: std::sync::Arc<std::sync::RwLock<Option<crate::keyring::Keyring>>>,
+    master: std::sync::Arc<std::sync::RwLock<Option<crate::base::keyring::Keyring>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -486,23 +446,4 @@ pub fn micros_after(at: i64, d: std::time::Duration) -> i64 {
 /// the range so that adding it to a time can never overflow.
 pub fn duration_micros(d: std::time::Duration) -> i64 {
     micros_after(0, d).min(i64::MAX / 4)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SqliteSynchronous;
-
-    #[test]
-    fn sqlite_synchronous_parses_full_and_normal_only() {
-        assert_eq!(
-            SqliteSynchronous::parse("full"),
-            Ok(SqliteSynchronous::Full)
-        );
-        assert_eq!(
-            SqliteSynchronous::parse(" NORMAL "),
-            Ok(SqliteSynchronous::Normal)
-        );
-        assert!(SqliteSynchronous::parse("off").is_err());
-        assert_eq!(SqliteSynchronous::default(), SqliteSynchronous::Full);
-    }
 }

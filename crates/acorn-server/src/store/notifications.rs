@@ -55,7 +55,7 @@ fn json(text: &str, what: &str) -> Result<Value, StoreError> {
 impl NotificationRow {
     /// Opens the event data sealed with the merchant's key.
     fn opened(mut self, merchant: MerchantId) -> Result<Self, StoreError> {
-        self.data = crate::crypto::open_for(merchant, self.data, "event_data")?;
+        self.data = crate::base::crypto::open_for(merchant, self.data, "event_data")?;
         Ok(self)
     }
 }
@@ -342,7 +342,8 @@ impl Store {
         for d in &mut out {
             let merchant = MerchantId::parse(&d.merchant_id)
                 .map_err(|e| anyhow::anyhow!("stored merchant id: {e}"))?;
-            d.data = crate::crypto::open_for(merchant, std::mem::take(&mut d.data), "event_data")?;
+            d.data =
+                crate::base::crypto::open_for(merchant, std::mem::take(&mut d.data), "event_data")?;
         }
         Ok(out)
     }

@@ -84,7 +84,20 @@ pub(super) fn sqlite_setup(
 ) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         use sqlx::Executor;
-        conn.execute(synchronous.setup_sql().as_str()).await?;
+        conn.execute(setup_sql(synchronous).as_str()).await?;
         Ok(())
     })
+}
+
+/// Each connection's setup: WAL, this durability, foreign keys, a busy timeout, and a page
+/// cache of 16 MiB (SQLite's default is 2 MB), so a page of look-ups spread over a large
+/// database is not read again from the OS on each request (a registration filter at 1M
+/// customers: 7 ms, most of it in pread). A memory map was as fast, but each connection's
+/// mapping counts in the process's RSS (5.5 GB at 1M).
+fn setup_sql(synchronous: super::SqliteSynchronous) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384;",
+        synchronous.pragma_value()
+    )
 }

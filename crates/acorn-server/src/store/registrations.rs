@@ -342,7 +342,7 @@ pub(crate) async fn customer_email(
     };
     let merchant =
         MerchantId::parse(&merchant).map_err(|e| anyhow::anyhow!("stored merchant id: {e}"))?;
-    let key = crate::crypto::data_key(merchant)?;
+    let key = crate::base::crypto::data_key(merchant)?;
     Ok(Some(key.open_str(email, "email")?))
 }
 

@@ -10,9 +10,9 @@ use sqlx::Row;
 use super::customers::{bound_value, mer, Bound};
 use super::sql::Sql;
 use super::{Dialect, Store, StoreError};
-use crate::crypto::{self, DataKey, SEALED};
+use crate::base::crypto::{self, DataKey, SEALED};
 
-/// The columns stored sealed with the merchant's data key (see [`crate::crypto`]).
+/// The columns stored sealed with the merchant's data key (see [`crate::base::crypto`]).
 pub(crate) const SEALED_FIELDS: [&str; 15] = [
     "email",
     "document_number",

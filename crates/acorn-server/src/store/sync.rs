@@ -185,7 +185,7 @@ pub(crate) async fn end_attempt(
     // The provider's answer may echo the customer's data: sealed with the merchant's key.
     let sealed = match end {
         AttemptEnd::Succeeded(response) => {
-            crate::crypto::seal_for(merchant, &response.to_string(), "provider_response")?
+            crate::base::crypto::seal_for(merchant, &response.to_string(), "provider_response")?
         }
         _ => String::new(),
     };

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use acorn_server::auth::AuthMerchant;
+use acorn_server::http::auth::AuthMerchant;
 use acorn_types::MerchantId;
 use axum::body::Body;
 use axum::extract::Request;
@@ -298,8 +298,8 @@ both_stores! {
         };
         let inner = |router: Router| {
             router
-                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::idempotency::layer))
-                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::ratelimit::api_layer))
+                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::http::idempotency::layer))
+                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::http::ratelimit::api_layer))
         };
         let request = |bearer: Option<&str>| {
             let mut req = axum::http::Request::post("/probe")

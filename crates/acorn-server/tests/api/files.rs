@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use acorn_server::files::link::now_secs;
-use acorn_server::files::sweep::sweep_orphans;
+use acorn_server::adapters::files::link::now_secs;
+use acorn_server::adapters::files::sweep::sweep_orphans;
 use acorn_types::{CustomerFile, FileId, MerchantId};
 use axum::body::Body;
 use bytes::Bytes;
@@ -423,7 +423,7 @@ async fn a_1_gib_upload_is_refused_early_not_buffered() {
             req = req.header("content-length", (1u64 << 30).to_string());
         }
         let req = req.body(endless_upload(pulled)).expect("request");
-        acorn_server::routes::router(app.state.clone()).oneshot(req)
+        acorn_server::http::routes::router(app.state.clone()).oneshot(req)
     };
 
     // Announced: refused from the header, before a byte is read.

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acorn_server::config::default_database_url;
+use acorn_server::base::config::default_database_url;
 use acorn_server::store::Store;
 use acorn_server::Config;
 use anyhow::Context;

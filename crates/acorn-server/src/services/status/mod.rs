@@ -15,7 +15,7 @@ use crate::store::registrations::{
 };
 use crate::store::{format_time, Store, StoreError};
 
-use crate::jobs::JobKind;
+use crate::store::JobKind;
 
 mod derive;
 

@@ -1,0 +1,67 @@
+//! Sandbox test helpers (contract §7); routed only in sandbox mode.
+
+use acorn_types::{
+    ApiResponse, DocumentsState, Provider, Registration, RegistrationStatus, TargetRole,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::http::auth::AuthMerchant;
+use crate::http::error::ApiError;
+use crate::http::extract::JsonObject;
+use crate::http::idempotency::{Idempotency, Success};
+use crate::http::state::AppState;
+use crate::services::registrations::{set_state, SetState};
+use crate::store::RegistrationKey;
+use acorn_types::requests::parse::BodyFields;
+use acorn_types::CustomerId;
+
+/// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status",
+    operation_id = "sandbox.set_registration_status",
+    tag = "sandbox",
+    summary = "Sandbox: set a registration's status",
+    request_body = crate::http::openapi::markers::SandboxStatusRequest,
+    responses((status = 200, description = "Registration status set", body = crate::http::openapi::markers::RegistrationEnvelope))
+)]
+pub async fn set_registration_status(
+    State(state): State<AppState>,
+    AuthMerchant(merchant): AuthMerchant,
+    Path((id, provider, role)): Path<(String, String, String)>,
+    key: Idempotency,
+    JsonObject(body): JsonObject,
+) -> Result<Json<ApiResponse<Registration>>, ApiError> {
+    let ok = Success::new(StatusCode::OK, "Registration status set");
+    let customer = CustomerId::parse(&id).map_err(|_| ApiError::not_found())?;
+    let provider =
+        Provider::parse(&provider).map_err(|e| ApiError::invalid("provider", e.to_string()))?;
+    let role =
+        TargetRole::parse(&role).map_err(|e| ApiError::invalid("target_role", e.to_string()))?;
+    let mut f = BodyFields::new(&body);
+    f.only(&["status", "rejection_reason", "documents", "manual_review"]);
+    let status = f.required("status", RegistrationStatus::parse);
+    let rejection_reason = f.nullable_text("rejection_reason");
+    let documents = f.optional("documents", DocumentsState::parse);
+    let manual_review = f.boolean("manual_review");
+    f.finish().map_err(ApiError::validation)?;
+    let Some(status) = status else {
+        return Err(ApiError::invalid("status", "status is required"));
+    };
+    let reg_key = RegistrationKey {
+        merchant,
+        customer,
+        provider,
+        role,
+    };
+    let change = SetState {
+        status,
+        rejection_reason,
+        documents,
+        manual_review,
+    };
+    let reg = set_state(&state.store, reg_key, &change, ok.answer(&key)).await?;
+    Ok(Json(ApiResponse::new(ok.msg(), reg)))
+}

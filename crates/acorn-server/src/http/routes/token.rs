@@ -1,0 +1,113 @@
+//! `POST /api/v1/merchant/token/grant` — OAuth 2.0 client credentials (contract §2).
+
+use acorn_types::{FailureReason, ReasonCode, TokenResponse};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::Json;
+use serde_json::{Map, Value};
+
+use crate::http::error::ApiError;
+use crate::http::extract::{body_bytes, parse_object};
+use crate::http::state::AppState;
+
+const FIELDS: [&str; 3] = ["client_id", "client_secret", "grant_type"];
+
+/// Reads the grant body: JSON (what the Oak SDKs send) or a standard OAuth form body.
+async fn grant_body(state: &AppState, req: Request) -> Result<Map<String, Value>, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    if !is_form && !content_type.starts_with("application/json") {
+        return Err(ApiError::unsupported_media_type(
+            "expected Content-Type: application/json",
+        ));
+    }
+    let bytes = body_bytes(req, state).await?;
+    if is_form {
+        Ok(url::form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect())
+    } else {
+        parse_object(&bytes)
+    }
+}
+
+/// Exchanges client credentials for a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/token/grant",
+    operation_id = "grant_token",
+    tag = "auth",
+    summary = "Exchange client credentials for a bearer token",
+    request_body(content((crate::http::openapi::markers::TokenRequest = "application/json"), (crate::http::openapi::markers::TokenRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "A bearer token", body = crate::http::openapi::markers::TokenResponse))
+)]
+pub async fn grant(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let body = grant_body(&state, req).await?;
+    let mut reasons = Vec::new();
+    for key in body.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
+        reasons.push(FailureReason::invalid(
+            key,
+            format!("{key} is not a known field"),
+        ));
+    }
+    let mut text = |name: &str| match body.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(_)) | None => {
+            reasons.push(FailureReason::new(
+                ReasonCode::MissingRequiredInformation,
+                format!("{name} is required"),
+                &[name],
+            ));
+            None
+        }
+        Some(_) => {
+            reasons.push(FailureReason::invalid(
+                name,
+                format!("{name} must be a string"),
+            ));
+            None
+        }
+    };
+    let (client_id, secret, grant_type) =
+        (text("client_id"), text("client_secret"), text("grant_type"));
+    if grant_type
+        .as_deref()
+        .is_some_and(|g| g != "client_credentials")
+    {
+        reasons.push(FailureReason::invalid(
+            "grant_type",
+            "grant_type must be \"client_credentials\"",
+        ));
+    }
+    let (Some(client_id), Some(secret), true) = (client_id, secret, reasons.is_empty()) else {
+        return Err(ApiError::validation(reasons));
+    };
+
+    let merchant = state.store.merchant_by_client_id(&client_id).await?;
+    // Hash even for unknown ids so timing does not say which of the two was wrong.
+    let stored = merchant
+        .as_ref()
+        .map(|m| m.secret_hash.as_str())
+        .unwrap_or("");
+    let ok = state.auth.secret_matches(&secret, stored);
+    let Some(merchant) = merchant.filter(|_| ok) else {
+        return Err(ApiError::unauthorized(
+            ReasonCode::InvalidClient,
+            "invalid client credentials",
+        ));
+    };
+    let (access_token, expires_in) = state.auth.issue(merchant.id)?;
+    Ok(Json(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in,
+    }))
+}
