@@ -2,13 +2,20 @@
 //!
 //! [`Application::build`] opens the store and binds the port; [`Application::run_until`] serves.
 
-pub mod adapters;
-pub mod base;
-pub mod http;
-pub mod services;
-pub mod startup;
-pub mod store;
-pub mod workers;
+pub(crate) mod adapters;
+pub mod admin;
+pub(crate) mod base;
+pub(crate) mod http;
+pub(crate) mod services;
+pub(crate) mod startup;
+pub(crate) mod store;
+#[doc(hidden)]
+pub mod testing;
+pub(crate) mod workers;
 
-pub use base::config::{Config, LogFormat};
-pub use startup::{shutdown_signal, Application};
+pub use base::config::{
+    default_database_url, Config, LogFormat, SqliteSynchronous, StripeConfig,
+    DEFAULT_STRIPE_API_BASE,
+};
+pub use base::telemetry::init as init_logging;
+pub use startup::{shutdown_signal, Application, ShutdownSignals};

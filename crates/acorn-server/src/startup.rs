@@ -16,6 +16,7 @@ use crate::http::auth::{create_merchant, AuthKeys, Credentials};
 use crate::http::ratelimit::{Limits, RateLimiter, RedisBuckets, TokenBuckets};
 use crate::http::routes::router;
 use crate::http::state::{AppState, Shared};
+use crate::services::context::{Context as ServiceContext, Parts};
 use crate::store::Store;
 
 /// Seals, in the background, customer rows written before encryption existed (they are read
@@ -99,14 +100,17 @@ impl Application {
         if config.redis_url.is_some() {
             tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
         }
-        let state = AppState::new(Shared {
-            metrics,
-            limits,
+        let ctx = ServiceContext::new(Parts {
             store,
-            auth: Arc::new(auth),
             files: Arc::new(files),
             config: Arc::new(config),
             providers,
+            metrics,
+        });
+        let state = AppState::new(Shared {
+            ctx,
+            limits,
+            auth: Arc::new(auth),
         });
         Ok(Application {
             listener,
@@ -157,14 +161,16 @@ impl Application {
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
         let worker = state.config.run_worker.then(|| {
             tokio::spawn(crate::workers::jobs::run(
-                state.clone(),
+                state.ctx.clone(),
                 worker_stopped.clone(),
             ))
         });
-        let deliverer = state
-            .config
-            .run_worker
-            .then(|| tokio::spawn(crate::workers::webhooks::run(state.clone(), worker_stopped)));
+        let deliverer = state.config.run_worker.then(|| {
+            tokio::spawn(crate::workers::webhooks::run(
+                state.ctx.clone(),
+                worker_stopped,
+            ))
+        });
         let app = router(state.clone());
         let sweeper = AbortOnDrop(tokio::spawn(sweep::run_periodically(
             state.files.clone(),

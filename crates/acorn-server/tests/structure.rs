@@ -1,10 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-//! The server's layering and size rules, checked on its own source (README "Architecture"):
-//! data flows one way — routes → services → store / providers — so a file under `store/`
-//! never imports `routes`, `services`, `providers` or `idempotency`, and no file under
-//! `routes/` uses `sqlx`. No non-test source file of any crate is over 500 lines, no function
-//! over 80.
+//! The server's layering and size rules, checked on its own source (ARCHITECTURE.md): a table
+//! of which folder may import which, services without HTTP, the CLI on the facade only, no
+//! `sqlx` in routes. No non-test source file of any crate is over 500 lines, no function over
+//! 80.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,27 +69,215 @@ fn non_test(text: &str) -> &str {
     text.find("#[cfg(test)]\nmod ").map_or(text, |i| &text[..i])
 }
 
+/// Which folder of the server may import which (ARCHITECTURE.md draws it): data flows one way,
+/// http → services → store / adapters, workers → services, everything → base. The files at
+/// `src/`'s root (`lib.rs`, `startup.rs`, the `admin` and `testing` facades) assemble the layers
+/// and may import any of them.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("base", &["base"]),
+    ("store", &["base", "store"]),
+    ("adapters", &["base", "store", "adapters"]),
+    ("services", &["base", "store", "adapters", "services"]),
+    (
+        "workers",
+        &["base", "store", "adapters", "services", "workers"],
+    ),
+    ("http", &["base", "store", "adapters", "services", "http"]),
+];
+
+/// Strips comments (line and block) and string literals, so that only code is read.
+fn code_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for c in chars.by_ref() {
+                    if prev == '*' && c == '/' {
+                        break;
+                    }
+                    prev = c;
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The server's top-level modules a piece of code names: `crate::x::…` paths, and every name
+/// of a grouped `use crate::{x::…, y}`.
+fn crate_modules(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find(';').unwrap_or(group.len());
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group[..end].chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.push(first_segment(&item));
+                        item.clear();
+                    }
+                    _ if depth == 0 => item.push(c),
+                    _ => {}
+                }
+            }
+            found.push(first_segment(&item));
+        } else {
+            found.push(first_segment(rest));
+        }
+    }
+    found.retain(|m| !m.is_empty());
+    found
+}
+
+fn first_segment(path: &str) -> String {
+    path.trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// Every import of `files` (path, text) that the table forbids, as `path: layer -> module`.
+fn layer_violations(files: &[(String, String)]) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (path, text) in files {
+        let Some((layer, _)) = path.split_once('/') else {
+            continue; // lib.rs, startup.rs, admin.rs, testing.rs: the assembly
+        };
+        let Some((_, allowed)) = LAYERS.iter().find(|(l, _)| *l == layer) else {
+            bad.push(format!("{path}: {layer}/ is not a layer of the table"));
+            continue;
+        };
+        for module in crate_modules(&code_only(non_test(text))) {
+            if !allowed.contains(&module.as_str()) {
+                bad.push(format!("{path}: {layer} -> {module}"));
+            }
+        }
+    }
+    bad.sort();
+    bad.dedup();
+    bad
+}
+
 #[test]
-fn the_store_imports_no_layer_above_it() {
-    let forbidden = ["routes", "services", "providers", "idempotency"];
+fn each_layer_imports_only_the_layers_below_it() {
+    let bad = layer_violations(&all_sources());
+    assert!(
+        bad.is_empty(),
+        "imports the layer table forbids:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_check_reads_grouped_and_nested_imports() {
+    let files = vec![
+        (
+            "store/x.rs".to_owned(),
+            "use crate::{base::crypto, http::{error::ApiError, state}};\n// crate::services\nfn f() { let _ = \"crate::workers\"; }".to_owned(),
+        ),
+        (
+            "services/y.rs".to_owned(),
+            "fn g(s: &crate::http::state::AppState) {}".to_owned(),
+        ),
+        ("lib.rs".to_owned(), "use crate::http::routes;".to_owned()),
+    ];
+    assert_eq!(
+        layer_violations(&files),
+        vec![
+            "services/y.rs: services -> http",
+            "store/x.rs: store -> http"
+        ]
+    );
+}
+
+/// Services are the rules and the units of work: no HTTP in them.
+#[test]
+fn services_know_nothing_of_http() {
     let mut bad = Vec::new();
     for (path, text) in all_sources()
         .iter()
-        .filter(|(p, _)| p.starts_with("store/"))
+        .filter(|(p, _)| p.starts_with("services/") || p.starts_with("workers/"))
     {
-        for (n, line) in text.lines().enumerate() {
-            for layer in forbidden {
-                if line.contains(&format!("crate::{layer}")) {
-                    bad.push(format!("{path}:{}: {}", n + 1, line.trim()));
+        let code = code_only(non_test(text));
+        for word in ["axum", "AppState", "ApiError", "StatusCode"] {
+            if code.contains(word) {
+                bad.push(format!("{path}: {word}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "HTTP in services or workers: {bad:?}");
+}
+
+/// The `acorn` command line uses the server's facade (`Application`, `Config`, `admin`, …),
+/// never its internals.
+#[test]
+fn the_command_line_uses_only_the_facade() {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("../acorn/src");
+    let facade = [
+        "admin",
+        "Application",
+        "Config",
+        "LogFormat",
+        "SqliteSynchronous",
+        "StripeConfig",
+        "DEFAULT_STRIPE_API_BASE",
+        "ShutdownSignals",
+        "shutdown_signal",
+        "init_logging",
+        "default_database_url",
+    ];
+    let mut bad = Vec::new();
+    for (path, text) in read_all(&cli) {
+        let code = code_only(&text);
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find("acorn_server::") {
+            rest = &rest[i + "acorn_server::".len()..];
+            let names: Vec<String> = match rest.strip_prefix('{') {
+                Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                    .split(',')
+                    .map(first_segment)
+                    .collect(),
+                None => vec![first_segment(rest)],
+            };
+            for name in names.into_iter().filter(|n| !n.is_empty()) {
+                if !facade.contains(&name.as_str()) {
+                    bad.push(format!("{path}: acorn_server::{name}"));
                 }
             }
         }
     }
-    assert!(
-        bad.is_empty(),
-        "store/ imports an upper layer:\n{}",
-        bad.join("\n")
-    );
+    assert!(bad.is_empty(), "the CLI reaches past the facade: {bad:?}");
 }
 
 #[test]

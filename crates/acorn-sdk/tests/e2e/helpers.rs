@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use acorn_sdk::types::{Customer, CustomerRequest};
 use acorn_sdk::{ExposeSecret, OakClient, RetryOptions};
-use acorn_server::http::auth::create_merchant;
-use acorn_server::http::state::AppState;
+use acorn_server::admin::create_merchant;
+use acorn_server::testing::AppState;
 use acorn_server::{Application, Config};
 use serde_json::Value;
 

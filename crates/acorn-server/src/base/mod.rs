@@ -5,4 +5,5 @@ pub mod config;
 pub mod crypto;
 pub mod keyring;
 pub mod limits;
+pub mod metrics;
 pub mod telemetry;

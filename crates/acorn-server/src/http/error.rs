@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::services::error::ServiceError;
 use crate::store::StoreError;
 
 /// An API failure: status, class, message and reasons. 5xx keep their cause for the log only.
@@ -183,25 +184,22 @@ impl ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let (failure, code, msg, reasons, cause) = e.into_parts();
+        let status =
+            StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut out = ApiError::new(status, msg);
+        out.0.code = code;
+        out.0.reasons = reasons;
+        out.0.cause = cause;
+        out
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found(),
-            StoreError::Duplicate("email") => ApiError::bad_request(
-                ReasonCode::DuplicateData,
-                "customer already exists",
-                &["email"],
-            ),
-            StoreError::Duplicate(field) => {
-                ApiError::bad_request(ReasonCode::DuplicateData, format!("{field} already exists"), &[field])
-            }
-            StoreError::Conflict(msg) => ApiError::conflict(msg),
-            StoreError::NotRegistered(msg) => ApiError::bad_request(ReasonCode::NotRegistered, msg, &["providers"]),
-            StoreError::VersionMismatch { current } => ApiError::conflict(format!(
-                "the customer has changed: its current version is {current}; fetch it again and retry"
-            )),
-            StoreError::Other(e) => ApiError::internal(e),
-        }
+        ServiceError::from(e).into()
     }
 }
 

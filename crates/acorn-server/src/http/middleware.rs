@@ -12,10 +12,6 @@ use axum::response::{IntoResponse, Response};
 use crate::http::error::{default_message, envelope_response, ApiError, InternalFailure};
 use crate::http::state::AppState;
 
-/// The id of the request being served (the client's `X-Request-Id` if it sent a sane one).
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
 const REQUEST_ID: &str = "x-request-id";
 
 fn client_request_id(value: Option<&HeaderValue>) -> Option<String> {
@@ -27,11 +23,10 @@ fn client_request_id(value: Option<&HeaderValue>) -> Option<String> {
 }
 
 /// Wraps every request: assigns the id, normalises error bodies, logs the outcome.
-pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = client_request_id(req.headers().get(REQUEST_ID))
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let route = req
         .extensions()

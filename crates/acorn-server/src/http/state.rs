@@ -1,16 +1,14 @@
-//! What every handler shares.
+//! What every handler shares: the services' context and the HTTP layer's own parts.
 
 use std::sync::Arc;
 
-use crate::adapters::files::Files;
-use crate::adapters::providers::Providers;
-use crate::base::config::Config;
 use crate::http::auth::AuthKeys;
 use crate::http::ratelimit::Limits;
-use crate::store::Store;
+use crate::services::context::Context;
 
 /// Shared, cheaply cloned application state: one reference count (the middleware and the
-/// handler each clone it per request), the parts behind it through `Deref`.
+/// handler each clone it per request), the parts behind it through `Deref` — and through
+/// [`Shared`]'s own `Deref`, the context's (`state.store`, `state.config`, …).
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 
@@ -32,18 +30,18 @@ impl std::ops::Deref for AppState {
 /// What every handler shares.
 #[derive(Debug)]
 pub struct Shared {
-    /// The database.
-    pub store: Store,
+    /// What services use: the store, the adapters, the configuration, the metrics recorder.
+    pub ctx: Context,
     /// Credential and token keys.
     pub auth: Arc<AuthKeys>,
-    /// The file store and download link signer.
-    pub files: Arc<Files>,
-    /// The configuration the server started with.
-    pub config: Arc<Config>,
-    /// The adapter of each provider.
-    pub providers: Providers,
     /// Rate limiters.
     pub limits: Limits,
-    /// Request metrics for `/metrics`.
-    pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
 }

@@ -10,24 +10,24 @@ use serde_json::{json, Value};
 
 use super::registrations::{adapter, provider_failure};
 use crate::adapters::providers::{sandbox, BalanceAccount};
-use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::services::context::Context;
+use crate::services::error::ServiceError;
 use crate::store::{format_time, now_micros, RegistrationKey, Store, StoreError};
 
-fn registration_id(id: &str) -> Result<RegistrationId, ApiError> {
-    RegistrationId::parse(id).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
+fn registration_id(id: &str) -> Result<RegistrationId, ServiceError> {
+    RegistrationId::parse(id).map_err(|e| ServiceError::internal(anyhow::anyhow!("{e}")))
 }
 
 /// The customer's balances at the registrations matching the filters (empty filters match
 /// all), as of now.
 pub async fn read(
-    state: &AppState,
+    ctx: &Context,
     merchant: MerchantId,
     customer: CustomerId,
     providers: &[Provider],
     roles: &[TargetRole],
-) -> Result<(String, Vec<BalanceEntry>), ApiError> {
-    let regs = state.store.registrations(merchant, customer).await?;
+) -> Result<(String, Vec<BalanceEntry>), ServiceError> {
+    let regs = ctx.store.registrations(merchant, customer).await?;
     // One adapter call per provider, not per account.
     let mut by_provider: BTreeMap<Provider, Vec<BalanceAccount>> = BTreeMap::new();
     for r in regs
@@ -47,7 +47,7 @@ pub async fn read(
     let as_of = format_time(now_micros());
     let mut balances = Vec::new();
     for (provider, accounts) in by_provider {
-        let totals = adapter(state, provider)?
+        let totals = adapter(ctx, provider)?
             .balances(&accounts)
             .await
             .map_err(|e| provider_failure(provider, e))?;
@@ -74,13 +74,13 @@ pub async fn append(
     currency: &str,
     bucket: &str,
     amount: i64,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ServiceError> {
     if store
         .get_customer(key.merchant, key.customer)
         .await?
         .is_none()
     {
-        return Err(ApiError::not_found());
+        return Err(ServiceError::not_found());
     }
     let Some(reg) = store.registration(&key).await? else {
         return Err(StoreError::NotRegistered(format!(

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::adapters::files::Files;
 use crate::adapters::providers::Providers;
-use crate::http::error::ApiError;
+use crate::services::error::ServiceError;
 use crate::store::counts::adjust_counts;
 use crate::store::customers::update_fields;
 use crate::store::events::{customer_data, insert_event};
@@ -78,11 +78,11 @@ pub async fn get(
     store: &Store,
     merchant: MerchantId,
     id: CustomerId,
-) -> Result<Customer, ApiError> {
+) -> Result<Customer, ServiceError> {
     store
         .get_customer(merchant, id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// One page of customers with the exact count; a cursor must name one of the merchant's own
@@ -91,7 +91,7 @@ pub async fn list(
     store: &Store,
     merchant: MerchantId,
     q: &ListQuery,
-) -> Result<ListPage, ApiError> {
+) -> Result<ListPage, ServiceError> {
     let page = store.list_customers(merchant, q).await?;
     if let (Page::After(cursor) | Page::Before(cursor), true) = (q.page, page.customers.is_empty())
     {
@@ -101,7 +101,7 @@ pub async fn list(
             } else {
                 "ending_before"
             };
-            return Err(ApiError::validation(vec![FailureReason::new(
+            return Err(ServiceError::validation(vec![FailureReason::new(
                 ReasonCode::InvalidCursor,
                 format!("{field} does not name one of your customers"),
                 &[field],

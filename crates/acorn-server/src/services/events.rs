@@ -2,7 +2,7 @@
 
 use acorn_types::{Event, EventId, FailureReason, MerchantId, ReasonCode};
 
-use crate::http::error::ApiError;
+use crate::services::error::ServiceError;
 use crate::store::Store;
 
 /// A page of events, newest first, and whether more follow; a cursor must name one of the
@@ -13,10 +13,10 @@ pub async fn list(
     limit: i64,
     after: Option<EventId>,
     names: &[String],
-) -> Result<(Vec<Event>, bool), ApiError> {
+) -> Result<(Vec<Event>, bool), ServiceError> {
     if let Some(id) = after {
         if !store.event_exists(merchant, id).await? {
-            return Err(ApiError::validation(vec![FailureReason::new(
+            return Err(ServiceError::validation(vec![FailureReason::new(
                 ReasonCode::InvalidCursor,
                 "starting_after does not name one of your events",
                 &["starting_after"],

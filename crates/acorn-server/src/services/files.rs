@@ -5,8 +5,8 @@ use acorn_types::{CustomerId, FileId, MerchantId};
 
 use super::status::documents_uploaded;
 use crate::adapters::files::Upload;
-use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::services::context::Context;
+use crate::services::error::ServiceError;
 use crate::store::files::insert_file_rows;
 use crate::store::{micros_after, now_micros, Store, StoreError, StoredFile};
 
@@ -14,14 +14,14 @@ use crate::store::{micros_after, now_micros, Store, StoreError, StoredFile};
 /// away mid-way cannot interrupt the write → commit → clean-up sequence. In sandbox mode the
 /// sandbox reviews uploaded documents in its next step.
 pub async fn upload(
-    state: &AppState,
+    ctx: &Context,
     merchant: MerchantId,
     customer: CustomerId,
     upload: Upload,
-) -> Result<Vec<StoredFile>, ApiError> {
-    let (files, store) = (state.files.clone(), state.store.clone());
-    let delay = state.config.sandbox_step_delay;
-    let review_at = state
+) -> Result<Vec<StoredFile>, ServiceError> {
+    let (files, store) = (ctx.files.clone(), ctx.store.clone());
+    let delay = ctx.config.sandbox_step_delay;
+    let review_at = ctx
         .config
         .sandbox
         .then(|| micros_after(now_micros(), delay));
@@ -32,12 +32,12 @@ pub async fn upload(
             Err(e) => {
                 let ids: Vec<FileId> = rows.iter().map(|r| r.id).collect();
                 files.remove(merchant, &ids).await;
-                Err(ApiError::from(e))
+                Err(ServiceError::from(e))
             }
         }
     })
     .await
-    .map_err(|e| ApiError::internal(anyhow::anyhow!("upload task: {e}")))?
+    .map_err(|e| ServiceError::internal(anyhow::anyhow!("upload task: {e}")))?
 }
 
 /// The rows of new files, and the documents the providers asked for now submitted

@@ -5,7 +5,9 @@
 
 pub mod balances;
 pub mod batch;
+pub mod context;
 pub mod customers;
+pub mod error;
 pub mod events;
 pub mod files;
 pub mod keys;

@@ -7,15 +7,14 @@ use acorn_types::{
     CustomerId, DocumentsState, MerchantId, Provider, ReasonCode, Registration, RegistrationId,
     RegistrationStatus, TargetRole,
 };
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 use super::status::{action_required, save_change};
 use crate::adapters::providers::stripe::mapping::account_state;
 use crate::adapters::providers::{ProviderState, RefreshRequest};
-use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::services::context::Context;
+use crate::services::error::ServiceError;
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{find_by_id, find_by_provider_id, RegistrationKey};
 use crate::store::JobKind;
@@ -80,8 +79,8 @@ pub(crate) async fn schedule_reconcile(
 }
 
 /// The reconcile interval in microseconds.
-pub(crate) fn reconcile_delay(state: &AppState) -> i64 {
-    duration_micros(state.config.reconcile_interval)
+pub(crate) fn reconcile_delay(ctx: &Context) -> i64 {
+    duration_micros(ctx.config.reconcile_interval)
 }
 
 /// Applies `reported` to the locked registration and saves it with its events; `false` when
@@ -120,24 +119,26 @@ pub enum WebhookOutcome {
     Ignored,
 }
 
-fn webhook_refused(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(ReasonCode::InvalidInput, message, &["Stripe-Signature"])
+fn webhook_refused(message: impl Into<String>) -> ServiceError {
+    ServiceError::bad_request(ReasonCode::InvalidInput, message, &["Stripe-Signature"])
 }
 
 /// `POST /api/v1/providers/stripe/webhook`: verifies the signature, then applies
 /// `account.updated` and `customer.deleted` (`customer.updated` changes nothing Acorn keeps).
 /// A refused signature changes nothing.
 pub async fn stripe_webhook(
-    state: &AppState,
+    ctx: &Context,
     signature: Option<&str>,
     body: &[u8],
-) -> Result<(String, WebhookOutcome), ApiError> {
+) -> Result<(String, WebhookOutcome), ServiceError> {
     let unavailable = |msg: &str| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg.to_owned()).with_reason(
-            acorn_types::FailureReason::new(ReasonCode::ProviderUnavailable, msg, &["provider"]),
-        )
+        ServiceError::unavailable(msg.to_owned()).with_reason(acorn_types::FailureReason::new(
+            ReasonCode::ProviderUnavailable,
+            msg,
+            &["provider"],
+        ))
     };
-    let adapter = state
+    let adapter = ctx
         .providers
         .stripe()
         .ok_or_else(|| unavailable("stripe is not configured on this server"))?;
@@ -148,7 +149,7 @@ pub async fn stripe_webhook(
         Some(Ok(())) => {}
     }
     let event: Value = serde_json::from_slice(body)
-        .map_err(|_| ApiError::invalid("body", "the webhook body is not a JSON event"))?;
+        .map_err(|_| ServiceError::invalid("body", "the webhook body is not a JSON event"))?;
     let kind = event["type"].as_str().unwrap_or_default().to_owned();
     let object = &event["data"]["object"];
     let (role, reported) = match kind.as_str() {
@@ -163,18 +164,18 @@ pub async fn stripe_webhook(
     let Some(id) = object["id"].as_str() else {
         return Ok((kind, WebhookOutcome::Ignored));
     };
-    let outcome = report(state, role, id, &reported).await?;
+    let outcome = report(ctx, role, id, &reported).await?;
     Ok((kind, outcome))
 }
 
 /// Applies a reported state to the Stripe registration whose object is `id`.
 async fn report(
-    state: &AppState,
+    ctx: &Context,
     role: TargetRole,
     id: &str,
     reported: &ProviderState,
 ) -> Result<WebhookOutcome, StoreError> {
-    let store = &state.store;
+    let store = &ctx.store;
     let now = now_micros();
     let mut tx = store.begin().await?;
     let found =
@@ -194,8 +195,8 @@ async fn report(
 /// One reconciliation: reads the registration's state from its provider and applies it; the
 /// next read is scheduled while the registration is still in progress. A retryable provider
 /// failure fails the job (the worker retries it with backoff); another ends the re-reads.
-pub async fn run_reconcile(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let store = &state.store;
+pub async fn run_reconcile(ctx: &Context, job: &Job) -> Result<(), StoreError> {
+    let store = &ctx.store;
     let reg_id = job
         .payload
         .get("registration_id")
@@ -206,7 +207,7 @@ pub async fn run_reconcile(state: &AppState, job: &Job) -> Result<(), StoreError
     let current = find_by_id(&mut tx, reg_id, "").await?;
     tx.commit().await?;
     let target = current.as_ref().and_then(|(_, _, reg)| {
-        let adapter = state.providers.get(reg.provider)?;
+        let adapter = ctx.providers.get(reg.provider)?;
         (in_progress(reg.status) && adapter.reconciles(reg.target_role)).then_some((adapter, reg))
     });
     let reported = match target {
@@ -234,7 +235,7 @@ pub async fn run_reconcile(state: &AppState, job: &Job) -> Result<(), StoreError
         {
             save_reported(&mut tx, merchant, customer, reg, &reported, now).await?;
             if in_progress(reported.status) {
-                let at = now + reconcile_delay(state);
+                let at = now + reconcile_delay(ctx);
                 schedule_reconcile(&mut tx, merchant, &reg_id.to_string(), at, now).await?;
             }
         }

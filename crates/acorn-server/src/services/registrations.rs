@@ -8,7 +8,6 @@ use acorn_types::{
     Customer, CustomerId, DocumentsState, FailureReason, MerchantId, Provider, ReasonCode,
     Registration, RegistrationId, RegistrationStatus, TargetRole,
 };
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use sqlx::{Any, Transaction};
 
@@ -18,8 +17,8 @@ use crate::adapters::providers::schema::{self, RoleSpec};
 use crate::adapters::providers::{
     sandbox, ProviderAdapter, ProviderError, RegistrationRequest, Submitted,
 };
-use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::services::context::Context;
+use crate::services::error::{Failure, ServiceError};
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::{all_of, customer_email, find, find_by_id, RegistrationKey};
@@ -36,10 +35,10 @@ pub struct SetState {
 }
 
 /// The role's part of the provider schema, or 422 when the provider has no such role.
-pub fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSpec, ApiError> {
+pub fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSpec, ServiceError> {
     let spec = schema::spec(provider);
     spec.role(role).ok_or_else(|| {
-        ApiError::invalid(
+        ServiceError::invalid(
             "target_role",
             format!(
                 "{provider} does not accept target_role {role}; allowed: {}",
@@ -50,30 +49,31 @@ pub fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSp
 }
 
 /// The provider's adapter, or 503 when none is configured.
-pub fn adapter(state: &AppState, provider: Provider) -> Result<Arc<dyn ProviderAdapter>, ApiError> {
-    state.providers.get(provider).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("no adapter is configured for {provider}"),
+pub fn adapter(
+    ctx: &Context,
+    provider: Provider,
+) -> Result<Arc<dyn ProviderAdapter>, ServiceError> {
+    ctx.providers.get(provider).ok_or_else(|| {
+        ServiceError::unavailable(format!("no adapter is configured for {provider}")).with_reason(
+            FailureReason::new(
+                ReasonCode::ProviderUnavailable,
+                format!("{provider} is not configured on this server"),
+                &["provider"],
+            ),
         )
-        .with_reason(FailureReason::new(
-            ReasonCode::ProviderUnavailable,
-            format!("{provider} is not configured on this server"),
-            &["provider"],
-        ))
     })
 }
 
 /// A provider's refusal or failure as the API answers it (503 when worth retrying, else 502).
-pub fn provider_failure(provider: Provider, e: ProviderError) -> ApiError {
-    let status = if e.retryable {
-        StatusCode::SERVICE_UNAVAILABLE
+pub fn provider_failure(provider: Provider, e: ProviderError) -> ServiceError {
+    let failure = if e.retryable {
+        Failure::Unavailable
     } else {
-        StatusCode::BAD_GATEWAY
+        Failure::BadGateway
     };
     let mut reason = FailureReason::new(ReasonCode::ProviderUnavailable, e.message.clone(), &[]);
     reason.provider_code = Some(provider.as_str().to_owned());
-    ApiError::new(status, format!("{provider}: {}", e.message)).with_reason(reason)
+    ServiceError::new(failure, format!("{provider}: {}", e.message)).with_reason(reason)
 }
 
 fn new_registration(
@@ -166,20 +166,19 @@ fn idempotency_scope(key: &RegistrationKey, existing: Option<&Registration>) -> 
 }
 
 async fn prepare(
-    state: &AppState,
+    ctx: &Context,
     key: RegistrationKey,
     data: &Map<String, Value>,
-) -> Result<(Prepared, Option<Registration>), ApiError> {
-    let customer = state
+) -> Result<(Prepared, Option<Registration>), ServiceError> {
+    let customer = ctx
         .store
         .get_customer(key.merchant, key.customer)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let existing = state.store.registration(&key).await?;
+        .ok_or_else(ServiceError::not_found)?;
+    let existing = ctx.store.registration(&key).await?;
     let id = match &existing {
-        Some(r) => {
-            RegistrationId::parse(&r.id).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?
-        }
+        Some(r) => RegistrationId::parse(&r.id)
+            .map_err(|e| ServiceError::internal(anyhow::anyhow!("{e}")))?,
         None => RegistrationId::new(),
     };
     let mut merged = existing
@@ -189,7 +188,7 @@ async fn prepare(
     merged.extend(data.clone());
     let scope = idempotency_scope(&key, existing.as_ref());
     let prepared = Prepared {
-        adapter: adapter(state, key.provider)?,
+        adapter: adapter(ctx, key.provider)?,
         key,
         id,
         customer,
@@ -221,17 +220,17 @@ impl Prepared {
 /// reported — and the first sandbox step (simulated provider) or re-read (real provider)
 /// scheduled. Returns every registration, the submitted one first.
 pub async fn submit(
-    state: &AppState,
+    ctx: &Context,
     key: RegistrationKey,
     data: Map<String, Value>,
     answer: Option<KeyAnswer>,
-) -> Result<Vec<Registration>, ApiError> {
+) -> Result<Vec<Registration>, ServiceError> {
     let (provider, role) = (key.provider, key.role);
     let spec = role_spec(provider, role)?;
-    let (p, existing) = prepare(state, key, &data).await?;
+    let (p, existing) = prepare(ctx, key, &data).await?;
     let reasons = schema::check(schema::spec(provider), spec, &p.customer, &data);
     if !reasons.is_empty() {
-        return Err(ApiError::validation(reasons));
+        return Err(ServiceError::validation(reasons));
     }
     // Checked before the provider is called, and again under the lock (a concurrent submit).
     refuse_if_active(&p.key, existing.as_ref())?;
@@ -240,21 +239,21 @@ pub async fn submit(
         .submit(&p.request())
         .await
         .map_err(|e| provider_failure(provider, e))?;
-    commit_submission(state, &p, data, submitted, answer).await
+    commit_submission(ctx, &p, data, submitted, answer).await
 }
 
 /// Writes a submission the provider answered, with its events, its first job and the
 /// request's idempotent answer, in one transaction.
 async fn commit_submission(
-    state: &AppState,
+    ctx: &Context,
     p: &Prepared,
     data: Map<String, Value>,
     submitted: Submitted,
     answer: Option<KeyAnswer>,
-) -> Result<Vec<Registration>, ApiError> {
+) -> Result<Vec<Registration>, ServiceError> {
     let now = now_micros();
     let status = RegistrationStatus::Submitted;
-    let mut o = open(&state.store, &p.key, p.id, status, now).await?;
+    let mut o = open(&ctx.store, &p.key, p.id, status, now).await?;
     refuse_if_active(&p.key, o.existing.as_ref())?;
     merge_data(&mut o.reg, data);
     reset_for_submission(&mut o.reg, submitted.response);
@@ -268,7 +267,7 @@ async fn commit_submission(
     let merchant = p.key.merchant;
     if p.adapter.simulated() {
         let payload = json!({"registration_id": o.reg.id});
-        let at = now + step_delay(state);
+        let at = now + step_delay(ctx);
         enqueue(
             &mut o.tx,
             JobKind::SandboxAdvance.as_str(),
@@ -280,7 +279,7 @@ async fn commit_submission(
         .await
         .map_err(StoreError::from)?;
     } else if p.adapter.reconciles(p.key.role) && in_progress(o.reg.status) {
-        let at = now + reconcile_delay(state);
+        let at = now + reconcile_delay(ctx);
         schedule_reconcile(&mut o.tx, merchant, &o.reg.id, at, now).await?;
     }
     let mut all = all_of(&mut o.tx, p.key.customer).await?;
@@ -289,7 +288,7 @@ async fn commit_submission(
         .await
         .map_err(StoreError::from)?;
     o.tx.commit().await.map_err(StoreError::from)?;
-    state.store.wake_worker();
+    ctx.store.wake_worker();
     Ok(all)
 }
 
@@ -297,9 +296,9 @@ async fn commit_submission(
 fn refuse_if_active(
     key: &RegistrationKey,
     existing: Option<&Registration>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     match existing.filter(|r| is_active(r.status)) {
-        Some(reg) => Err(ApiError::conflict(format!(
+        Some(reg) => Err(ServiceError::conflict(format!(
             "the {} {} registration is already {}; it can be submitted again only after it is rejected, cancelled or in error",
             key.provider, key.role, reg.status
         ))),
@@ -317,20 +316,20 @@ fn reset_for_submission(reg: &mut Registration, response: Value) {
     reg.missing_fields.clear();
 }
 
-fn step_delay(state: &AppState) -> i64 {
-    duration_micros(state.config.sandbox_step_delay)
+fn step_delay(ctx: &Context) -> i64 {
+    duration_micros(ctx.config.sandbox_step_delay)
 }
 
 /// Populate platform (contract §4.8): creates the registration (`not_submitted`) if missing,
 /// merges `extra` into its provider data, and stores the provider's answer.
 pub async fn populate(
-    state: &AppState,
+    ctx: &Context,
     key: RegistrationKey,
     extra: Map<String, Value>,
     answer: Option<KeyAnswer>,
-) -> Result<Vec<Registration>, ApiError> {
+) -> Result<Vec<Registration>, ServiceError> {
     role_spec(key.provider, key.role)?;
-    let (p, _) = prepare(state, key, &extra).await?;
+    let (p, _) = prepare(ctx, key, &extra).await?;
     let response = p
         .adapter
         .populate(&p.request())
@@ -338,7 +337,7 @@ pub async fn populate(
         .map_err(|e| provider_failure(key.provider, e))?;
     let now = now_micros();
     let status = RegistrationStatus::NotSubmitted;
-    let mut o = open(&state.store, &p.key, p.id, status, now).await?;
+    let mut o = open(&ctx.store, &p.key, p.id, status, now).await?;
     merge_data(&mut o.reg, extra);
     o.reg.provider_response = Some(response);
     save_change(
@@ -397,8 +396,8 @@ fn approval(reg: &mut Registration) -> anyhow::Result<Vec<(&'static str, String)
 
 /// Runs one sandbox step for a claimed job, in one transaction with the job's removal; the
 /// next step, when the simulation has one, is scheduled `step_delay` later.
-pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let store = &state.store;
+pub async fn run_sandbox_step(ctx: &Context, job: &Job) -> Result<(), StoreError> {
+    let store = &ctx.store;
     let now = now_micros();
     let reg_id = job
         .payload
@@ -411,8 +410,7 @@ pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreEr
     let found = find_by_id(&mut tx, reg_id, store.for_update()).await?;
     // Only a simulated provider's registrations take sandbox steps (a real one reports itself).
     let simulated = |reg: &Registration| {
-        state
-            .providers
+        ctx.providers
             .get(reg.provider)
             .is_some_and(|a| a.simulated())
     };
@@ -424,7 +422,7 @@ pub async fn run_sandbox_step(state: &AppState, job: &Job) -> Result<(), StoreEr
             customer,
             reg,
             email.as_deref(),
-            now + step_delay(state),
+            now + step_delay(ctx),
             now,
         )
         .await?;

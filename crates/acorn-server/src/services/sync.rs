@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 
 use crate::adapters::providers::SyncPush;
-use crate::http::state::AppState;
+use crate::services::context::Context;
 use crate::store::counts::adjust_counts;
 use crate::store::events::{customer_data, insert_event};
 use crate::store::idempotency::{record, KeyAnswer};
@@ -44,14 +44,14 @@ pub fn expand(fields: &[SyncField]) -> Vec<&'static str> {
 /// Schedules a sync of `fields` to `provider`: the attempt, its event and its job in one
 /// transaction (with the request's idempotent answer).
 pub async fn schedule(
-    state: &AppState,
+    ctx: &Context,
     merchant: MerchantId,
     customer: CustomerId,
     provider: Provider,
     fields: &[SyncField],
     answer: Option<KeyAnswer>,
 ) -> Result<SyncAttemptId, StoreError> {
-    let store = &state.store;
+    let store = &ctx.store;
     let now = now_micros();
     let mut tx = store.begin().await?;
     Store::fetch_customer(&mut tx, merchant, customer, store.for_update())
@@ -74,7 +74,7 @@ pub async fn schedule(
         customer,
         provider,
         fields: &names,
-        max_attempts: state.config.sync_max_attempts,
+        max_attempts: ctx.config.sync_max_attempts,
     };
     insert_attempt(&mut tx, &attempt, now).await?;
     let data = json!({"id": customer.to_string(), "provider": provider, "fields": names, "attempt_id": id.to_string()});
@@ -194,7 +194,7 @@ pub fn retry_delay(attempts: i64, base: Duration, cap: Duration, jitter: f64) ->
 
 /// Pushes the try's values through the provider's adapter: the answer, or the error and
 /// whether it is worth retrying.
-async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
+async fn push(ctx: &Context, t: &Try) -> (Result<Value, String>, bool) {
     let Some(reg) = &t.registration else {
         let msg = format!(
             "the customer no longer has a {} registration that can be synced",
@@ -202,7 +202,7 @@ async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
         );
         return (Err(msg), false);
     };
-    let Some(adapter) = state.providers.get(t.provider) else {
+    let Some(adapter) = ctx.providers.get(t.provider) else {
         return (
             Err(format!("no adapter is configured for {}", t.provider)),
             false,
@@ -230,14 +230,14 @@ async fn push(state: &AppState, t: &Try) -> (Result<Value, String>, bool) {
 }
 
 /// Runs one try of a sync job.
-pub async fn run_try(state: &AppState, job: &Job) -> Result<(), StoreError> {
-    let Some(t) = begin_try(&state.store, job, now_micros()).await? else {
+pub async fn run_try(ctx: &Context, job: &Job) -> Result<(), StoreError> {
+    let Some(t) = begin_try(&ctx.store, job, now_micros()).await? else {
         return Ok(());
     };
-    let (outcome, retryable) = push(state, &t).await;
+    let (outcome, retryable) = push(ctx, &t).await;
     let now = now_micros();
     let retry_at = (outcome.is_err() && retryable && t.attempts < t.max_attempts).then(|| {
-        let c = &state.config;
+        let c = &ctx.config;
         let wait = retry_delay(
             t.attempts,
             c.sync_retry_base,
@@ -254,7 +254,7 @@ pub async fn run_try(state: &AppState, job: &Job) -> Result<(), StoreError> {
         (Err(error), Some(at)) => AttemptEnd::Retry { error, at },
         (Err(error), None) => AttemptEnd::Failed(error),
     };
-    finish_try(&state.store, job, &t, end, now).await
+    finish_try(&ctx.store, job, &t, end, now).await
 }
 
 /// Records how a try ended, with its event, the customer's `synced` flag and the job's removal

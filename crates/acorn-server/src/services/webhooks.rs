@@ -4,7 +4,7 @@ use acorn_types::{MerchantId, NotificationId, WebhookId};
 use rand::RngCore;
 
 use crate::base::config::Config;
-use crate::http::error::ApiError;
+use crate::services::error::ServiceError;
 use crate::store::notifications::{Notification, NotificationQuery};
 use crate::store::webhooks::{Endpoint, EndpointPatch, NewEndpoint};
 use crate::store::{now_micros, Store};
@@ -46,7 +46,7 @@ pub async fn register(
     url: String,
     description: Option<String>,
     event_types: Option<Vec<String>>,
-) -> Result<Endpoint, ApiError> {
+) -> Result<Endpoint, ServiceError> {
     let new = NewEndpoint {
         url,
         description,
@@ -57,12 +57,16 @@ pub async fn register(
 }
 
 /// The merchant's endpoints.
-pub async fn list(store: &Store, merchant: MerchantId) -> Result<Vec<Endpoint>, ApiError> {
+pub async fn list(store: &Store, merchant: MerchantId) -> Result<Vec<Endpoint>, ServiceError> {
     Ok(store.list_endpoints(merchant).await?)
 }
 
 /// One endpoint.
-pub async fn get(store: &Store, merchant: MerchantId, id: WebhookId) -> Result<Endpoint, ApiError> {
+pub async fn get(
+    store: &Store,
+    merchant: MerchantId,
+    id: WebhookId,
+) -> Result<Endpoint, ServiceError> {
     Ok(store.get_endpoint(merchant, id).await?)
 }
 
@@ -72,7 +76,7 @@ pub async fn update(
     merchant: MerchantId,
     id: WebhookId,
     patch: EndpointPatch,
-) -> Result<Endpoint, ApiError> {
+) -> Result<Endpoint, ServiceError> {
     Ok(store
         .update_endpoint(merchant, id, patch, now_micros())
         .await?)
@@ -83,12 +87,16 @@ pub async fn toggle(
     store: &Store,
     merchant: MerchantId,
     id: WebhookId,
-) -> Result<Endpoint, ApiError> {
+) -> Result<Endpoint, ServiceError> {
     Ok(store.toggle_endpoint(merchant, id, now_micros()).await?)
 }
 
 /// Deletes an endpoint (its pending notifications are dead-lettered).
-pub async fn delete(store: &Store, merchant: MerchantId, id: WebhookId) -> Result<(), ApiError> {
+pub async fn delete(
+    store: &Store,
+    merchant: MerchantId,
+    id: WebhookId,
+) -> Result<(), ServiceError> {
     Ok(store.delete_endpoint(merchant, id, now_micros()).await?)
 }
 
@@ -97,7 +105,7 @@ pub async fn notifications(
     store: &Store,
     merchant: MerchantId,
     query: &NotificationQuery,
-) -> Result<(Vec<Notification>, i64), ApiError> {
+) -> Result<(Vec<Notification>, i64), ServiceError> {
     Ok(store.list_notifications(merchant, query).await?)
 }
 
@@ -106,7 +114,7 @@ pub async fn notification(
     store: &Store,
     merchant: MerchantId,
     id: NotificationId,
-) -> Result<Notification, ApiError> {
+) -> Result<Notification, ServiceError> {
     Ok(store.get_notification(merchant, id).await?)
 }
 
@@ -115,7 +123,7 @@ pub async fn replay(
     store: &Store,
     merchant: MerchantId,
     id: NotificationId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     store
         .replay_notification(merchant, id, now_micros())
         .await?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::http::state::AppState;
+use crate::services::context::Context;
 use crate::store::jobs::Job;
 use crate::store::{duration_micros, micros_after, now_micros, JobKind};
 
@@ -17,7 +17,7 @@ const LEASE: Duration = Duration::from_secs(60);
 const BATCH: i64 = 32;
 
 /// Deletes events and notifications older than the retention.
-async fn purge_events(state: &AppState) {
+async fn purge_events(state: &Context) {
     let retention = crate::store::duration_micros(state.config.event_retention);
     match state.store.purge_events(now_micros() - retention).await {
         Ok(0) => {}
@@ -27,7 +27,7 @@ async fn purge_events(state: &AppState) {
 }
 
 /// Runs until `stop` turns true.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: Context, mut stop: watch::Receiver<bool>) {
     tracing::info!("background worker started");
     let mut last_purge = std::time::Instant::now();
     loop {
@@ -59,7 +59,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Claims and runs one batch of due jobs; returns how many were claimed.
-pub async fn run_due(state: &AppState) -> usize {
+pub async fn run_due(state: &Context) -> usize {
     let lease = duration_micros(LEASE);
     let jobs = match state.store.claim_jobs(now_micros(), lease, BATCH).await {
         Ok(jobs) => jobs,
@@ -81,7 +81,7 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(2u64.saturating_pow(exp).min(300))
 }
 
-async fn run_one(state: &AppState, job: &Job) {
+async fn run_one(state: &Context, job: &Job) {
     let now = now_micros();
     let result = match JobKind::parse(&job.kind) {
         Ok(JobKind::SandboxAdvance) => {

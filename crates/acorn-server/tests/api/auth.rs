@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use acorn_server::http::auth::AuthMerchant;
+use acorn_server::testing::AuthMerchant;
 use acorn_types::MerchantId;
 use axum::body::Body;
 use axum::extract::Request;
@@ -176,7 +176,7 @@ async fn hostile(app: &TestApp, method: Method, path: &str, authorization: Optio
     decode(req.send().await.expect("send")).await
 }
 
-fn merchant_id(merchants: &[acorn_server::store::MerchantSummary], client_id: &str) -> MerchantId {
+fn merchant_id(merchants: &[acorn_server::admin::MerchantSummary], client_id: &str) -> MerchantId {
     let m = merchants
         .iter()
         .find(|m| m.client_id == client_id)
@@ -298,8 +298,8 @@ both_stores! {
         };
         let inner = |router: Router| {
             router
-                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::http::idempotency::layer))
-                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::http::ratelimit::api_layer))
+                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::testing::idempotency_layer))
+                .route_layer(from_fn_with_state(app.state.clone(), acorn_server::testing::rate_limit_layer))
         };
         let request = |bearer: Option<&str>| {
             let mut req = axum::http::Request::post("/probe")

@@ -1,7 +1,7 @@
 //! The dashboard's assets (issue 18): served without a token, with their content types, cache
 //! headers and a strict Content-Security-Policy. The browser tests are in `dashboard-tests/`.
 
-use acorn_server::http::dashboard::CSP;
+use acorn_server::testing::CSP;
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 

@@ -1,7 +1,7 @@
 //! SQLite fsyncs every commit unless told otherwise: `PRAGMA synchronous` on each of the
 //! server's own connections (the writer and every reader) is what the configuration says.
 
-use acorn_server::base::config::SqliteSynchronous;
+use acorn_server::SqliteSynchronous;
 
 use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
 

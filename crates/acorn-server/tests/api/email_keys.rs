@@ -1,6 +1,6 @@
 //! Customers stored before email keys normalised IDNA domains are re-keyed when the store opens.
 
-use acorn_server::store::Store;
+use acorn_server::admin::Store;
 use sqlx::{Executor, Row};
 
 #[tokio::test]

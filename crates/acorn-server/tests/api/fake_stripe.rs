@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use acorn_server::adapters::providers::stripe::webhook::sign;
-use acorn_server::base::config::StripeConfig;
+use acorn_server::testing::sign_stripe_webhook as sign;
+use acorn_server::StripeConfig;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};

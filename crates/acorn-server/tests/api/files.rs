@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use acorn_server::adapters::files::link::now_secs;
-use acorn_server::adapters::files::sweep::sweep_orphans;
+use acorn_server::testing::now_secs;
+use acorn_server::testing::sweep_orphans;
 use acorn_types::{CustomerFile, FileId, MerchantId};
 use axum::body::Body;
 use bytes::Bytes;
@@ -423,7 +423,7 @@ async fn a_1_gib_upload_is_refused_early_not_buffered() {
             req = req.header("content-length", (1u64 << 30).to_string());
         }
         let req = req.body(endless_upload(pulled)).expect("request");
-        acorn_server::http::routes::router(app.state.clone()).oneshot(req)
+        acorn_server::testing::router(app.state.clone()).oneshot(req)
     };
 
     // Announced: refused from the header, before a byte is read.
@@ -451,11 +451,11 @@ async fn a_1_gib_upload_is_refused_early_not_buffered() {
 /// `AWS_SECRET_ACCESS_KEY` (any value works with moto). Ignored by default, so a run without
 /// one shows it as ignored rather than passed; run it with `-- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs ACORN_TEST_S3_ENDPOINT (see README Testing)"]
+#[ignore = "needs ACORN_TEST_S3_ENDPOINT (see docs/testing.md)"]
 async fn s3_round_trip() {
     let endpoint = std::env::var("ACORN_TEST_S3_ENDPOINT").expect(
         "ACORN_TEST_S3_ENDPOINT is not set: it names the S3-compatible server this test needs \
-         (.ci/run starts one; see README Testing)",
+         (.ci/run starts one; see docs/testing.md)",
     );
     assert!(
         std::env::var("AWS_ACCESS_KEY_ID").is_ok()

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use acorn_server::http::auth::create_merchant;
-use acorn_server::http::state::AppState;
+use acorn_server::admin::create_merchant;
+use acorn_server::testing::AppState;
 use acorn_server::{Application, Config};
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};

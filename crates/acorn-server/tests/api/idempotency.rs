@@ -291,7 +291,7 @@ on_both!(
 
         // A fresh merchant (token minted directly: the grant is used up) for the body checks.
         let creds =
-            acorn_server::http::auth::create_merchant(&app.state.store, &app.state.auth, "fresh")
+            acorn_server::admin::create_merchant(&app.state.store, &app.state.auth, "fresh")
                 .await
                 .expect("merchant");
         let (t, _) = app.state.auth.issue(creds.merchant_id).expect("token");
@@ -412,12 +412,11 @@ async fn a_restarted_instance_releases_its_own_claims(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |c| c.instance_id = Some("node-a".into())).await else {
         return;
     };
-    use acorn_server::store::idempotency::{Claim, KeyRequest};
+    use acorn_server::testing::{Claim, KeyRequest};
     use sha2::Digest;
-    let creds =
-        acorn_server::http::auth::create_merchant(&app.state.store, &app.state.auth, "crashing")
-            .await
-            .expect("merchant");
+    let creds = acorn_server::admin::create_merchant(&app.state.store, &app.state.auth, "crashing")
+        .await
+        .expect("merchant");
     let merchant = creds.merchant_id;
     let (token, _) = app.state.auth.issue(merchant).expect("token");
     let body = json!({"email": "crash@example.com"});
@@ -434,7 +433,7 @@ async fn a_restarted_instance_releases_its_own_claims(backend: Backend) {
             fingerprint: &fp,
             instance,
         };
-        let now = acorn_server::store::now_micros();
+        let now = acorn_server::testing::now_micros();
         let claim = app
             .state
             .store

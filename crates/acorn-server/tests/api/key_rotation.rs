@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use acorn_server::base::keyring::{KeySource, Keyring};
-use acorn_server::store::Store;
+use acorn_server::admin::Store;
+use acorn_server::admin::{KeySource, Keyring};
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, Backend, MerchantCreds, TestApp};
@@ -90,13 +90,10 @@ async fn rotate_under_load(app: TestApp) {
     .await;
     // As `acorn keys rotate` does: its own connection to the database, the same key file.
     let store = Store::open(&app.config.database_url).await.unwrap();
-    let rotation = acorn_server::services::keys::rotate(
-        &store,
-        Keyring::load(source.clone()).unwrap(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let rotation =
+        acorn_server::admin::rotate(&store, Keyring::load(source.clone()).unwrap(), |_| {})
+            .await
+            .unwrap();
     let after = count.load(Ordering::Relaxed);
     wait_until("writes after the rotation", || {
         count.load(Ordering::Relaxed) >= after + 20
@@ -110,7 +107,7 @@ async fn rotate_under_load(app: TestApp) {
     assert_eq!(rotation.to, 2);
     assert!(rotation.key_file_pruned);
     assert!(rotation.rewrapped >= 1, "{rotation:?}");
-    let status = acorn_server::services::keys::status(&store).await.unwrap();
+    let status = acorn_server::admin::key_status(&store).await.unwrap();
     assert_eq!(status.version, 2);
     assert_eq!(
         status.data_keys.keys().copied().collect::<Vec<_>>(),
@@ -162,17 +159,16 @@ async fn an_env_key_rotates_once_the_new_version_is_given() {
         .await;
     let store = Store::open(&app.config.database_url).await.unwrap();
     let ring = |text: &str| Keyring::load(KeySource::Env(text.to_owned().into())).unwrap();
-    let err = acorn_server::services::keys::rotate(&store, ring(&v1), |_| {})
+    let err = acorn_server::admin::rotate(&store, ring(&v1), |_| {})
         .await
         .unwrap_err();
     assert!(
         format!("{err:#}").contains("already wrapped under v1"),
         "{err:#}"
     );
-    let done =
-        acorn_server::services::keys::rotate(&store, ring(&format!("v2:{v2},v1:{v1}")), |_| {})
-            .await
-            .unwrap();
+    let done = acorn_server::admin::rotate(&store, ring(&format!("v2:{v2},v1:{v1}")), |_| {})
+        .await
+        .unwrap();
     assert_eq!((done.to, done.key_file_pruned), (2, false));
     let mut config = app.config.clone();
     config.listen = "127.0.0.1:0".parse().unwrap();

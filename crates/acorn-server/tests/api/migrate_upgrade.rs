@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use acorn_server::store::Store;
+use acorn_server::admin::Store;
 use serde_json::Value;
 use sha2::{Digest, Sha384};
 use sqlx::{AnyConnection, Connection, Executor, Row};

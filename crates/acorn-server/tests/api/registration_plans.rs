@@ -2,7 +2,8 @@
 //! the walk their counts choose, through its index — checked on the engines' plans over 100,000
 //! customers, 10,000 of them registered.
 
-use acorn_server::store::{Dialect, ListQuery, Page, Store};
+use acorn_server::admin::Store;
+use acorn_server::testing::{Dialect, ListQuery, Page};
 use acorn_types::MerchantId;
 use sqlx::Executor;
 

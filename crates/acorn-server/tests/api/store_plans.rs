@@ -1,7 +1,8 @@
 //! The list queries use indexes, not scans of the customers table (contract §4.3), checked on
 //! the engines' own plans over 100,000 customers.
 
-use acorn_server::store::{Dialect, ListQuery, Page, RegistrationFilter, Store};
+use acorn_server::admin::Store;
+use acorn_server::testing::{Dialect, ListQuery, Page, RegistrationFilter};
 use acorn_types::{CustomerId, MerchantId};
 use sqlx::Executor;
 

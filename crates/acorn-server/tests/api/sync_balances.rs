@@ -314,7 +314,7 @@ async fn two_processes_share_the_work(backend: Backend) {
             "{list:?}"
         );
     }
-    let calls = |s: &acorn_server::http::state::AppState| {
+    let calls = |s: &acorn_server::testing::AppState| {
         s.providers.sandbox_adapter().map_or(0, |x| x.sync_calls())
     };
     assert_eq!(

@@ -2,8 +2,8 @@
 //! rotation (directly on the database, while servers run), and a new key for
 //! `ACORN_MASTER_KEY`.
 
-use acorn_server::base::crypto::MasterKey;
-use acorn_server::base::keyring::{KeySource, Keyring};
+use acorn_server::admin::MasterKey;
+use acorn_server::admin::{KeySource, Keyring};
 use acorn_server::Config;
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
@@ -48,7 +48,7 @@ pub struct KeyArgs {
 
 impl KeyArgs {
     /// The store, and a configuration naming the master key's source as `serve` finds it.
-    async fn open(&self) -> anyhow::Result<(acorn_server::store::Store, Config)> {
+    async fn open(&self) -> anyhow::Result<(acorn_server::admin::Store, Config)> {
         let storage = self.storage.locate()?;
         let store = storage.open().await?;
         eprintln!("(database: {})", redacted(&storage.database_url));
@@ -71,7 +71,7 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Status { keys, json } => {
             let (store, _) = keys.open().await?;
-            let status = acorn_server::services::keys::status(&store).await?;
+            let status = acorn_server::admin::key_status(&store).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
@@ -85,7 +85,7 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Rotate { keys, json } => {
             let (store, config) = keys.open().await?;
             let ring = Keyring::load(KeySource::of(&config)?)?;
-            let done = acorn_server::services::keys::rotate(&store, ring, |n| {
+            let done = acorn_server::admin::rotate(&store, ring, |n| {
                 if !json {
                     eprintln!("  re-wrapped {n} data keys");
                 }

@@ -2,8 +2,8 @@
 //! server runs). Each command names the database it used on stderr, so one run in the wrong
 //! directory is noticed.
 
-use acorn_server::http::auth::{create_merchant, AuthKeys};
-use acorn_server::store::{Store, StoreError};
+use acorn_server::admin::{create_merchant, AuthKeys};
+use acorn_server::admin::{Store, StoreError};
 use acorn_server::Config;
 use acorn_types::MerchantId;
 use clap::Subcommand;

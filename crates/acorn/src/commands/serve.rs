@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use acorn_server::adapters::providers::stripe::client::DEFAULT_API_BASE;
-use acorn_server::base::config::SqliteSynchronous;
-use acorn_server::base::config::StripeConfig;
-use acorn_server::startup::ShutdownSignals;
+use acorn_server::ShutdownSignals;
+use acorn_server::SqliteSynchronous;
+use acorn_server::StripeConfig;
+use acorn_server::DEFAULT_STRIPE_API_BASE as DEFAULT_API_BASE;
 use acorn_server::{Application, Config, LogFormat};
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
@@ -325,7 +325,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         LogFormatArg::Json => LogFormat::Json,
         LogFormatArg::Pretty => LogFormat::Pretty,
     };
-    acorn_server::base::telemetry::init(format);
+    acorn_server::init_logging(format);
     let storage = args.storage.locate()?;
     let config = config(args, &storage)?;
     let grace = config.shutdown_grace;

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use acorn_server::base::config::default_database_url;
-use acorn_server::store::Store;
+use acorn_server::admin::Store;
+use acorn_server::default_database_url;
 use acorn_server::Config;
 use anyhow::Context;
 use clap::Args;

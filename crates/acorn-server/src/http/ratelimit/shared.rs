@@ -188,11 +188,6 @@ impl RedisBuckets {
             }
         }
     }
-
-    /// Whether Redis is being used right now (false during an outage).
-    pub fn is_up(&self) -> bool {
-        !self.down.load(Ordering::Acquire)
-    }
 }
 
 #[async_trait::async_trait]

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::http::state::AppState;
+use crate::services::context::Context;
 use crate::store::notifications::{Delivery, NextStep};
 use crate::store::{format_time, now_micros};
 
@@ -27,7 +27,7 @@ fn micros(d: Duration) -> i64 {
 }
 
 /// Runs until `stop` turns true; in-flight deliveries get their timeout to finish.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: Context, mut stop: watch::Receiver<bool>) {
     let allow_private = state.config.sandbox || state.config.webhook_allow_private;
     let client = match send::client(allow_private) {
         Ok(c) => c,
@@ -108,7 +108,7 @@ pub fn retry_wait(schedule: &[Duration], failures: i64) -> Option<Duration> {
     Some(base.mul_f64(factor))
 }
 
-async fn deliver(state: &AppState, client: &reqwest::Client, allow_private: bool, d: &Delivery) {
+async fn deliver(state: &Context, client: &reqwest::Client, allow_private: bool, d: &Delivery) {
     let outcome = send::post(client, allow_private, &d.url, &d.secret, body(d)).await;
     let now = now_micros();
     let failures = d.failures + 1;

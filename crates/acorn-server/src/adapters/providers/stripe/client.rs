@@ -16,8 +16,6 @@ use crate::adapters::providers::ProviderError;
 
 /// The API version every call is pinned to.
 pub const STRIPE_VERSION: &str = "2024-06-20";
-/// Stripe's API.
-pub use crate::base::config::DEFAULT_STRIPE_API_BASE as DEFAULT_API_BASE;
 /// The longest wait between two tries of one call, whatever `Retry-After` says.
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
@@ -51,6 +49,7 @@ impl Form {
     }
 
     /// Whether the form has a parameter named `key`.
+    #[cfg(test)]
     pub fn has(&self, key: &str) -> bool {
         self.0.iter().any(|(k, _)| k == key)
     }
