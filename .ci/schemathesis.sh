@@ -13,7 +13,7 @@ python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ig
 cargo build -q -p acorn
 
 data="$(mktemp -d)"
-acorn_serve "$data" "$data" --sandbox true --rate-limit off --grant-rate-limit off
+acorn_serve "$data" "$data" --rate-limit off --grant-rate-limit off
 base="$ACORN_URL"
 id="$ACORN_CLIENT_ID"
 secret="$ACORN_CLIENT_SECRET"

@@ -101,7 +101,7 @@ def main():
         cu, au = f"http://127.0.0.1:{cport}", f"http://127.0.0.1:{aport}"
         wait(cu + "/hello"); wait(au + "/api/health")
         time.sleep(0.5)
-        m = json.loads(subprocess.run([acorn, "merchants", "create", "--name", "bench", "--json", "--data-dir", f"{tmp}/acorn"]
+        m = json.loads(subprocess.run([acorn, "merchants", "create", "--name", "bench", "--mode", "sandbox", "--json", "--data-dir", f"{tmp}/acorn"]
                                       + (["--database-url", f"postgres://postgres@127.0.0.1:5432/{pgdb_a}"] if pg else []),
                                       capture_output=True, text=True, check=True, env=env_a).stdout)
         st, tok = http("POST", au + "/api/v1/merchant/token/grant", {"client_id": m["client_id"], "client_secret": m["client_secret"], "grant_type": "client_credentials"})

@@ -3,7 +3,7 @@
 # its first start.
 #
 #   source "$root/scripts/lib/serve.sh"
-#   acorn_serve "$temp" "$temp/data" --sandbox true   # extra `serve` flags last
+#   acorn_serve "$temp" "$temp/data" --modes sandbox   # extra `serve` flags last
 #   # → ACORN_URL, ACORN_CLIENT_ID, ACORN_CLIENT_SECRET (not exported); the log is
 #   #   "$temp/serve.log"; on exit the server is stopped and "$temp" removed.
 

@@ -6,4 +6,5 @@ pub use crate::base::crypto::MasterKey;
 pub use crate::base::keyring::{KeySource, Keyring};
 pub use crate::http::auth::{create_merchant, AuthKeys, Credentials};
 pub use crate::services::keys::{rotate, status as key_status, KeyStatus, Rotation};
-pub use crate::store::{MerchantSummary, Store, StoreError};
+pub use crate::store::{MerchantSummary, SetModeError, Store, StoreError};
+pub use acorn_types::Mode;

@@ -14,7 +14,7 @@ pub mod testing;
 pub(crate) mod workers;
 
 pub use base::config::{
-    default_database_url, Config, LogFormat, SqliteSynchronous, StripeConfig,
+    default_database_url, Config, LogFormat, Modes, SqliteSynchronous, StripeConfig,
     DEFAULT_STRIPE_API_BASE,
 };
 pub use base::telemetry::init as init_logging;

@@ -33,6 +33,29 @@ fn seal_legacy_rows(store: Store) {
     });
 }
 
+/// Refuses a database URL Acorn cannot use, naming what it got, before anything is done.
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+    match scheme {
+        "sqlite" | "postgres" | "postgresql" => Ok(()),
+        _ => anyhow::bail!(
+            "unsupported database URL {:?}: Acorn stores its data in SQLite (sqlite://PATH) or \
+             PostgreSQL (postgres://USER@HOST/DB)",
+            format!("{scheme}:…")
+        ),
+    }
+}
+
+/// The directory of a SQLite database file (`None` for an in-memory database).
+fn sqlite_parent(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(':') {
+        return None;
+    }
+    std::path::Path::new(path).parent().map(|p| p.to_path_buf())
+}
+
 /// A built server, bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -41,17 +64,55 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store (running migrations), loads the keys, and binds the listener.
+    /// Checks the database URL, binds the listener, opens the store (reaching the database and
+    /// running migrations), then loads the keys — in that order, so that each failure names
+    /// its real cause (a wrong URL or an unreachable database before a missing key) and a
+    /// start that fails leaves nothing behind: nothing is written to disk before the listener
+    /// is bound, and directories this start created are removed again when it fails.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         // Claims carry this name from now on; the previous run's claims are released below.
         config.instance_id = Some(config.instance());
+        check_database_url(&config.database_url)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let mut created = Vec::new();
         if config.database_url.starts_with("sqlite:") {
+            for dir in [
+                Some(config.data_dir.clone()),
+                sqlite_parent(&config.database_url),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !dir.exists() {
+                    created.push(dir);
+                }
+            }
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
-        let master = Keyring::load(KeySource::of(&config)?)?;
+        match Self::assemble(config, listener).await {
+            Ok(app) => Ok(app),
+            Err(e) => {
+                for dir in created {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn assemble(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let store = Store::open_with(&config.database_url, config.sqlite_synchronous).await?;
+        let master = match KeySource::of(&config).and_then(Keyring::load) {
+            Ok(master) => master,
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         store.time_pool_waits(|pool| metrics.pool_wait(pool));
         let instance = config.instance();
@@ -67,18 +128,18 @@ impl Application {
         seal_legacy_rows(store.clone());
         let auth = AuthKeys::load(&store, config.token_secret.as_ref(), config.token_ttl).await?;
         let files = Files::load(&config, &store).await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let stripe = match &config.stripe {
             Some(c) => {
                 tracing::info!(key = c.key_kind(), api_base = %c.api_base, webhooks = c.webhook_secret.is_some(), "stripe connector on");
-                Some(StripeAdapter::new(c, config.public_url.as_deref())?)
+                Some((
+                    StripeAdapter::new(c, config.public_url.as_deref())?,
+                    c.key_kind(),
+                ))
             }
             None => None,
         };
-        let providers = Providers::new(store.clone(), config.sandbox, stripe);
+        let providers = Providers::new(store.clone(), config.modes.sandbox, stripe);
         let limiter = |l: Option<(f64, f64)>| -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
             let Some((rate, burst)) = l else {
                 return Ok(None);
@@ -129,12 +190,14 @@ impl Application {
         &self.state
     }
 
-    /// On the very first start (no merchant exists yet), creates one and returns its
-    /// credentials so the operator can be shown them. Safe when several processes start at
-    /// once: only one of them creates it.
+    /// On the very first start of a server that hosts sandbox merchants (no merchant exists
+    /// yet), creates a sandbox one and returns its credentials so the developer can be shown
+    /// them. A live-only server creates none: its operator makes live merchants with
+    /// `acorn merchants create --mode live`, and no live secret is ever printed in a server's
+    /// output. Safe when several processes start at once: only one of them creates it.
     pub async fn bootstrap_merchant(&self) -> anyhow::Result<Option<Credentials>> {
         let store = &self.state.store;
-        if store.count_merchants().await? > 0 {
+        if !self.state.config.modes.sandbox || store.count_merchants().await? > 0 {
             return Ok(None);
         }
         let ticket = uuid::Uuid::new_v4().to_string();
@@ -145,9 +208,14 @@ impl Application {
         {
             return Ok(None);
         }
-        create_merchant(store, &self.state.auth, "default")
-            .await
-            .map(Some)
+        create_merchant(
+            store,
+            &self.state.auth,
+            "default",
+            acorn_types::Mode::Sandbox,
+        )
+        .await
+        .map(Some)
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests the

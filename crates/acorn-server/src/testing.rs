@@ -13,4 +13,5 @@ pub use crate::http::ratelimit::api_layer as rate_limit_layer;
 pub use crate::http::routes::router;
 pub use crate::http::state::AppState;
 pub use crate::store::idempotency::{Claim, KeyRequest};
+pub use crate::store::webhooks::NewEndpoint;
 pub use crate::store::{now_micros, Dialect, ListQuery, Page, RegistrationFilter};

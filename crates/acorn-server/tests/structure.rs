@@ -249,6 +249,7 @@ fn the_command_line_uses_only_the_facade() {
         "Application",
         "Config",
         "LogFormat",
+        "Modes",
         "SqliteSynchronous",
         "StripeConfig",
         "DEFAULT_STRIPE_API_BASE",

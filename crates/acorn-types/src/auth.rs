@@ -34,6 +34,10 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Lifetime in seconds.
     pub expires_in: u64,
+    /// Whether the token's merchant is live (an Acorn addition, contract §13; absent from
+    /// servers that predate modes, read as `false`).
+    #[serde(default)]
+    pub livemode: bool,
 }
 
 impl fmt::Debug for TokenResponse {
@@ -41,6 +45,7 @@ impl fmt::Debug for TokenResponse {
         f.debug_struct("TokenResponse")
             .field("access_token", &"[redacted]")
             .field("expires_in", &self.expires_in)
+            .field("livemode", &self.livemode)
             .finish()
     }
 }

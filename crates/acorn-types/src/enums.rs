@@ -99,6 +99,20 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
+    /// A merchant's mode (contract §13), chosen when the merchant is created: `sandbox`
+    /// merchants get simulated providers and the sandbox routes, `live` merchants only real
+    /// connectors. Every object the API returns says which in `livemode`.
+    Mode, "mode", { Sandbox => "sandbox", Live => "live" }
+);
+
+impl Mode {
+    /// `true` for a live merchant: the value of every object's `livemode`.
+    pub fn is_live(self) -> bool {
+        self == Mode::Live
+    }
+}
+
+wire_enum!(
     /// Kind of identity document (`document_type`).
     DocumentType, "document_type", {
         Cpf => "cpf", Cnpj => "cnpj", Passport => "passport", Ssn => "ssn", Itin => "itin",

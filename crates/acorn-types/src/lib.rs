@@ -32,8 +32,8 @@ pub use batch::{
 };
 pub use customer::{Customer, CustomerDeleted, CustomerList, CustomerPatch, Platform, WriteMode};
 pub use enums::{
-    CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
-    SyncAttemptStatus, SyncField, TargetRole, UnknownValue,
+    CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Mode, Provider,
+    RegistrationStatus, SyncAttemptStatus, SyncField, TargetRole, UnknownValue,
 };
 pub use envelope::{ApiResponse, ErrorCode, ErrorEnvelope, FailureReason, ReasonCode};
 pub use events::{Event, EventCategory, EventKind, EventList, EventListParams};

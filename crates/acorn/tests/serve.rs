@@ -118,7 +118,15 @@ async fn first_start_prints_working_credentials_and_sigterm_exits_cleanly() {
 
     // The operator adds a merchant while the server runs; its credentials work at once.
     let out = acorn()
-        .args(["merchants", "create", "--name", "Shop", "--json"])
+        .args([
+            "merchants",
+            "create",
+            "--name",
+            "Shop",
+            "--mode",
+            "sandbox",
+            "--json",
+        ])
         .env("ACORN_DATA_DIR", dir.path())
         .env_remove("ACORN_DATABASE_URL")
         .output()
@@ -327,7 +335,10 @@ async fn merchants_delete_removes_a_merchant_that_owns_nothing() {
     let (child, lines) = start(dir.path()).await;
     let base = banner_field(&lines, "Acorn listening on");
 
-    let out = merchants(dir.path(), &["create", "--name", "Oops", "--json"]);
+    let out = merchants(
+        dir.path(),
+        &["create", "--name", "Oops", "--mode", "sandbox", "--json"],
+    );
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -45,9 +45,14 @@ pub async fn spawn_server() -> TestServer {
     let server = tokio::spawn(async move {
         let _ = app.run_until(std::future::pending()).await;
     });
-    let creds = create_merchant(&state.store, &state.auth, "sdk e2e")
-        .await
-        .expect("create merchant");
+    let creds = create_merchant(
+        &state.store,
+        &state.auth,
+        "sdk e2e",
+        acorn_server::admin::Mode::Sandbox,
+    )
+    .await
+    .expect("create merchant");
     TestServer {
         base,
         client_id: creds.client_id,

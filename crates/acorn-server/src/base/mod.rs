@@ -6,4 +6,5 @@ pub mod crypto;
 pub mod keyring;
 pub mod limits;
 pub mod metrics;
+pub mod net;
 pub mod telemetry;

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use acorn_types::{MerchantId, ReasonCode};
+use acorn_types::{FailureReason, MerchantId, Mode, ReasonCode};
 use anyhow::Context;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -197,11 +197,13 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Creates a merchant with fresh credentials.
+/// Creates a merchant of `mode` with fresh credentials. The secret says its mode the way
+/// Stripe's keys do: `sk_test_…` for a sandbox merchant, `sk_live_…` for a live one.
 pub async fn create_merchant(
     store: &Store,
     keys: &AuthKeys,
     name: &str,
+    mode: Mode,
 ) -> anyhow::Result<Credentials> {
     let name = name.trim();
     anyhow::ensure!(
@@ -210,13 +212,18 @@ pub async fn create_merchant(
     );
     let merchant_id = MerchantId::new();
     let client_id = format!("acorn_{}", hex::encode(uuid::Uuid::new_v4().as_bytes()));
-    let secret = format!("sk_{}", random_token(32));
+    let prefix = match mode {
+        Mode::Sandbox => "sk_test_",
+        Mode::Live => "sk_live_",
+    };
+    let secret = format!("{prefix}{}", random_token(32));
     store
         .create_merchant(&NewMerchant {
             id: merchant_id,
             name: name.to_owned(),
             client_id: client_id.clone(),
             secret_hash: keys.hash_secret(&secret),
+            mode,
         })
         .await
         .map_err(|e| anyhow::anyhow!("creating the merchant: {e}"))?;
@@ -245,13 +252,53 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthMerchant {
     }
 }
 
+/// The authenticated merchant's mode, beside [`AuthMerchant`] in the request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct MerchantMode(pub Mode);
+
+impl<S: Send + Sync> FromRequestParts<S> for MerchantMode {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<MerchantMode>()
+            .copied()
+            .ok_or_else(missing_token)
+    }
+}
+
+/// 403 for a merchant whose mode this server does not host (`--modes`): its credentials are
+/// right, this server is the wrong one.
+pub fn mode_not_hosted(mode: Mode, hosted: crate::base::config::Modes) -> ApiError {
+    let message = format!(
+        "this server does not serve {mode} merchants (it hosts --modes {hosted}); use a {mode} \
+         server or a merchant of the mode this one hosts"
+    );
+    ApiError::new(axum::http::StatusCode::FORBIDDEN, message.clone()).with_reason(
+        FailureReason::new(ReasonCode::InsufficientPermissions, message, &["client_id"]),
+    )
+}
+
+/// A route layer of the sandbox routes (contract §7, §13): a live merchant gets the 404 an
+/// unknown route gets, so nothing of the sandbox is reachable, or even visible, to it.
+pub async fn sandbox_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<MerchantMode>() {
+        Some(MerchantMode(Mode::Sandbox)) => next.run(req).await,
+        _ => ApiError::not_found().into_response(),
+    }
+}
+
 fn missing_token() -> ApiError {
     ApiError::unauthorized(ReasonCode::MissingToken, "missing bearer token")
 }
 
 /// The merchant an `Authorization: Bearer …` header authenticates: a well-formed, correctly
 /// signed, unexpired token of a merchant that still exists.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<MerchantId, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(MerchantId, Mode), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(missing_token());
     };
@@ -262,10 +309,13 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<MerchantI
         return Err(invalid());
     }
     let merchant = state.auth.verify(token.trim()).ok_or_else(invalid)?;
-    if !state.store.merchant_exists(merchant).await? {
+    let Some(mode) = state.store.merchant_mode(merchant).await? else {
         return Err(invalid());
+    };
+    if !state.config.modes.hosts(mode) {
+        return Err(mode_not_hosted(mode, state.config.modes));
     }
-    Ok(merchant)
+    Ok((merchant, mode))
 }
 
 /// The auth middleware (a route layer of the protected routes): verifies the token once, puts
@@ -273,8 +323,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<MerchantI
 /// and answers 401 before anything else looks at the request.
 pub async fn require(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match authenticate(&state, req.headers()).await {
-        Ok(merchant) => {
+        Ok((merchant, mode)) => {
             req.extensions_mut().insert(AuthMerchant(merchant));
+            req.extensions_mut().insert(MerchantMode(mode));
             next.run(req).await
         }
         Err(e) => e.into_response(),

@@ -9,6 +9,7 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod livemode;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use acorn_types::{
-    BalanceEntry, BalanceHolder, CustomerId, MerchantId, Provider, RegistrationId, TargetRole,
+    BalanceEntry, BalanceHolder, CustomerId, MerchantId, Provider, RegistrationId,
+    RegistrationStatus, TargetRole,
 };
 use serde_json::{json, Value};
 
-use super::registrations::{adapter, provider_failure};
+use super::modes::{adapter, merchant_mode};
+use super::registrations::provider_failure;
 use crate::adapters::providers::{sandbox, BalanceAccount};
 use crate::services::context::Context;
 use crate::services::error::ServiceError;
@@ -34,6 +36,8 @@ pub async fn read(
         .iter()
         .filter(|r| providers.is_empty() || providers.contains(&r.provider))
         .filter(|r| roles.is_empty() || roles.contains(&r.target_role))
+        // A registration never submitted has no account at the provider yet.
+        .filter(|r| r.status != RegistrationStatus::NotSubmitted)
     {
         by_provider
             .entry(r.provider)
@@ -46,8 +50,9 @@ pub async fn read(
     }
     let as_of = format_time(now_micros());
     let mut balances = Vec::new();
+    let mode = merchant_mode(ctx, merchant).await?;
     for (provider, accounts) in by_provider {
-        let totals = adapter(ctx, provider)?
+        let totals = adapter(ctx, mode, provider)?
             .balances(&accounts)
             .await
             .map_err(|e| provider_failure(provider, e))?;
@@ -89,13 +94,21 @@ pub async fn append(
         ))
         .into());
     };
+    if reg.status == RegistrationStatus::NotSubmitted {
+        return Err(StoreError::NotRegistered(format!(
+            "the customer's {} {} registration has not been submitted: it has no account yet",
+            key.provider, key.role
+        ))
+        .into());
+    }
     let reg_id = registration_id(&reg.id)?;
+    let account = sandbox::account_id(key.role, reg_id, reg.provider_customer_id.as_deref());
     let now = now_micros();
     let id = store
         .append_ledger_entry(key.merchant, reg_id, currency, bucket, amount, now)
         .await?;
     Ok(json!({
-        "id": format!("led_{id}"), "account_id": sandbox::account_id(reg_id),
+        "id": format!("led_{id}"), "account_id": account,
         "provider": key.provider, "role": key.role, "currency": currency, "bucket": bucket,
         "amount": amount, "created_at": format_time(now),
     }))

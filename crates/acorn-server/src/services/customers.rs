@@ -5,9 +5,9 @@ use acorn_types::{Customer, CustomerId, CustomerPatch, FailureReason, MerchantId
 use acorn_types::{EventKind, Provider};
 use anyhow::Context;
 
-use crate::adapters::files::Files;
-use crate::adapters::providers::Providers;
+use crate::services::context::Context as ServiceContext;
 use crate::services::error::ServiceError;
+use crate::services::modes::merchant_mode;
 use crate::store::counts::adjust_counts;
 use crate::store::customers::update_fields;
 use crate::store::events::{customer_data, insert_event};
@@ -115,16 +115,18 @@ pub async fn list(
 /// its file objects are deleted and the providers that hold it are told (Stripe: the
 /// customer is deleted there). A provider that cannot be reached is logged, not retried.
 pub async fn erase(
-    store: &Store,
-    files: &Files,
-    providers: &Providers,
+    ctx: &ServiceContext,
     merchant: MerchantId,
     id: CustomerId,
-) -> Result<(), StoreError> {
-    let erased = store.erase_customer(merchant, id, now_micros()).await?;
-    files.remove(merchant, &erased.files).await;
+) -> Result<(), ServiceError> {
+    let mode = merchant_mode(ctx, merchant).await?;
+    let erased = ctx.store.erase_customer(merchant, id, now_micros()).await?;
+    ctx.files.remove(merchant, &erased.files).await;
     for (provider, customer) in &erased.provider_customers {
-        let stripe = providers.stripe().filter(|_| *provider == Provider::Stripe);
+        let stripe = ctx
+            .providers
+            .stripe(mode)
+            .filter(|_| *provider == Provider::Stripe);
         if let Some(stripe) = stripe.filter(|_| customer.starts_with("cus_")) {
             if let Err(e) = stripe.delete_customer(customer).await {
                 tracing::warn!(customer_id = %id, error = %e.message, "could not delete the customer at stripe");

@@ -1,8 +1,9 @@
 //! KYC files (contract §4.7): objects first, then their rows with the registrations' document
 //! state in one transaction; nothing stays visible when either fails.
 
-use acorn_types::{CustomerId, FileId, MerchantId};
+use acorn_types::{CustomerId, FileId, MerchantId, Mode};
 
+use super::modes::merchant_mode;
 use super::status::documents_uploaded;
 use crate::adapters::files::Upload;
 use crate::services::context::Context;
@@ -11,8 +12,8 @@ use crate::store::files::insert_file_rows;
 use crate::store::{micros_after, now_micros, Store, StoreError, StoredFile};
 
 /// Stores a checked upload for a customer. Runs in a task of its own, so a client that goes
-/// away mid-way cannot interrupt the write → commit → clean-up sequence. In sandbox mode the
-/// sandbox reviews uploaded documents in its next step.
+/// away mid-way cannot interrupt the write → commit → clean-up sequence. For a sandbox
+/// merchant the sandbox reviews uploaded documents in its next step.
 pub async fn upload(
     ctx: &Context,
     merchant: MerchantId,
@@ -21,10 +22,8 @@ pub async fn upload(
 ) -> Result<Vec<StoredFile>, ServiceError> {
     let (files, store) = (ctx.files.clone(), ctx.store.clone());
     let delay = ctx.config.sandbox_step_delay;
-    let review_at = ctx
-        .config
-        .sandbox
-        .then(|| micros_after(now_micros(), delay));
+    let sandbox = merchant_mode(ctx, merchant).await? == Mode::Sandbox;
+    let review_at = sandbox.then(|| micros_after(now_micros(), delay));
     tokio::spawn(async move {
         let rows = files.put_all(merchant, upload).await?;
         match record(&store, merchant, customer, &rows, review_at).await {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod keys;
+pub mod modes;
 pub mod provider_state;
 pub mod registrations;
 pub mod status;

@@ -140,7 +140,7 @@ pub async fn stripe_webhook(
     };
     let adapter = ctx
         .providers
-        .stripe()
+        .any_stripe()
         .ok_or_else(|| unavailable("stripe is not configured on this server"))?;
     let now = now_micros() / 1_000_000;
     match adapter.verify_webhook(signature, body, now) {
@@ -206,8 +206,12 @@ pub async fn run_reconcile(ctx: &Context, job: &Job) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     let current = find_by_id(&mut tx, reg_id, "").await?;
     tx.commit().await?;
+    let mode = match &current {
+        Some((merchant, _, _)) => ctx.store.merchant_mode(*merchant).await?,
+        None => None,
+    };
     let target = current.as_ref().and_then(|(_, _, reg)| {
-        let adapter = ctx.providers.get(reg.provider)?;
+        let adapter = ctx.providers.get(mode?, reg.provider)?;
         (in_progress(reg.status) && adapter.reconciles(reg.target_role)).then_some((adapter, reg))
     });
     let reported = match target {

@@ -11,6 +11,7 @@ use acorn_types::{
 use serde_json::{json, Map, Value};
 use sqlx::{Any, Transaction};
 
+use super::modes::{adapter, merchant_mode};
 use super::provider_state::{self, in_progress, reconcile_delay, schedule_reconcile};
 use super::status::{action_required, is_active, save_change};
 use crate::adapters::providers::schema::{self, RoleSpec};
@@ -43,22 +44,6 @@ pub fn role_spec(provider: Provider, role: TargetRole) -> Result<&'static RoleSp
             format!(
                 "{provider} does not accept target_role {role}; allowed: {}",
                 spec.allowed_roles()
-            ),
-        )
-    })
-}
-
-/// The provider's adapter, or 503 when none is configured.
-pub fn adapter(
-    ctx: &Context,
-    provider: Provider,
-) -> Result<Arc<dyn ProviderAdapter>, ServiceError> {
-    ctx.providers.get(provider).ok_or_else(|| {
-        ServiceError::unavailable(format!("no adapter is configured for {provider}")).with_reason(
-            FailureReason::new(
-                ReasonCode::ProviderUnavailable,
-                format!("{provider} is not configured on this server"),
-                &["provider"],
             ),
         )
     })
@@ -188,7 +173,7 @@ async fn prepare(
     merged.extend(data.clone());
     let scope = idempotency_scope(&key, existing.as_ref());
     let prepared = Prepared {
-        adapter: adapter(ctx, key.provider)?,
+        adapter: adapter(ctx, merchant_mode(ctx, key.merchant).await?, key.provider)?,
         key,
         id,
         customer,
@@ -406,12 +391,23 @@ pub async fn run_sandbox_step(ctx: &Context, job: &Job) -> Result<(), StoreError
         .and_then(|s| RegistrationId::parse(s).ok())
         .ok_or_else(|| anyhow::anyhow!("sandbox step without a registration id"))?;
     let mut tx = store.begin().await?;
-    // A registration that is gone has nothing left to simulate.
-    let found = find_by_id(&mut tx, reg_id, store.for_update()).await?;
+    // Locks in the order every change of a registration takes them — its customer, then the
+    // registration — so a step never deadlocks with a request changing the same one (the
+    // sandbox helper, a submit). A registration that is gone has nothing left to simulate.
+    let found = match find_by_id(&mut tx, reg_id, "").await? {
+        Some((merchant, customer, _)) => {
+            Store::fetch_customer(&mut tx, merchant, customer, store.for_update()).await?;
+            find_by_id(&mut tx, reg_id, store.for_update()).await?
+        }
+        None => None,
+    };
     // Only a simulated provider's registrations take sandbox steps (a real one reports itself).
+    let mode = match &found {
+        Some((merchant, _, _)) => ctx.store.merchant_mode(*merchant).await?,
+        None => None,
+    };
     let simulated = |reg: &Registration| {
-        ctx.providers
-            .get(reg.provider)
+        mode.and_then(|mode| ctx.providers.get(mode, reg.provider))
             .is_some_and(|a| a.simulated())
     };
     if let Some((_, customer, reg)) = found.filter(|(_, _, reg)| simulated(reg)) {

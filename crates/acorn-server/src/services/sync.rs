@@ -202,7 +202,12 @@ async fn push(ctx: &Context, t: &Try) -> (Result<Value, String>, bool) {
         );
         return (Err(msg), false);
     };
-    let Some(adapter) = ctx.providers.get(t.provider) else {
+    let mode = match ctx.store.merchant_mode(t.merchant).await {
+        Ok(Some(mode)) => mode,
+        Ok(None) => return (Err("the merchant no longer exists".to_owned()), false),
+        Err(e) => return (Err(format!("reading the merchant's mode: {e}")), true),
+    };
+    let Some(adapter) = ctx.providers.get(mode, t.provider) else {
         return (
             Err(format!("no adapter is configured for {}", t.provider)),
             false,

@@ -1,9 +1,10 @@
 //! Webhook endpoints and notifications (contract §9): the rules around the store's rows.
 
-use acorn_types::{MerchantId, NotificationId, WebhookId};
+use acorn_types::{MerchantId, Mode, NotificationId, WebhookId};
 use rand::RngCore;
 
 use crate::base::config::Config;
+use crate::base::net::is_private;
 use crate::services::error::ServiceError;
 use crate::store::notifications::{Notification, NotificationQuery};
 use crate::store::webhooks::{Endpoint, EndpointPatch, NewEndpoint};
@@ -19,24 +20,56 @@ pub fn new_secret() -> String {
     format!("{SECRET_PREFIX}{}", hex::encode(buf))
 }
 
-/// Checks a webhook URL: absolute, `https://`, or `http://` in sandbox mode or with
-/// `--webhook-allow-http`. The host is not resolved here (that happens at delivery). The
-/// error is the message for the `url` field.
-pub fn check_url(config: &Config, url: &str) -> Result<String, String> {
+/// Checks a webhook URL for a merchant of `mode` (contract §13): absolute; for a sandbox
+/// merchant `http://` and loopback or private hosts are fine (a receiver on the developer's
+/// machine); a live merchant's must be `https://` (unless `--webhook-allow-http`) to a public
+/// host (unless `--webhook-allow-private`): `localhost` and loopback, private, link-local or
+/// shared address literals are refused here, and names that resolve to such addresses are
+/// refused at delivery. The error is the message for the `url` field.
+pub fn check_url(config: &Config, mode: Mode, url: &str) -> Result<String, String> {
     let trimmed = url.trim();
     let parsed = url::Url::parse(trimmed).map_err(|e| format!("url is not a valid URL: {e}"))?;
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err("url must name a host".to_owned());
-    }
+    let host = match parsed.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => Host::Name(d.to_ascii_lowercase()),
+        Some(url::Host::Ipv4(ip)) => Host::Ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => Host::Ip(ip.into()),
+        _ => return Err("url must name a host".to_owned()),
+    };
+    let live = mode == Mode::Live;
     match parsed.scheme() {
-        "https" => Ok(trimmed.to_owned()),
-        "http" if config.sandbox || config.webhook_allow_http => Ok(trimmed.to_owned()),
-        "http" => Err(
-            "url must be https:// (http:// is accepted only in sandbox mode or with --webhook-allow-http)"
-                .to_owned(),
-        ),
-        other => Err(format!("url scheme {other}:// is not supported; use https://")),
+        "https" => {}
+        "http" if !live || config.webhook_allow_http => {}
+        "http" => {
+            return Err(
+                "url must be https:// for a live merchant (http:// is accepted for \
+                        sandbox merchants, or with --webhook-allow-http)"
+                    .to_owned(),
+            )
+        }
+        other => {
+            return Err(format!(
+                "url scheme {other}:// is not supported; use https://"
+            ))
+        }
     }
+    let private = match &host {
+        Host::Ip(ip) => is_private(*ip),
+        Host::Name(name) => name == "localhost" || name.ends_with(".localhost"),
+    };
+    if live && private && !config.webhook_allow_private {
+        return Err(
+            "url must reach a public address for a live merchant (loopback, private \
+                    and link-local hosts are accepted for sandbox merchants, or with \
+                    --webhook-allow-private)"
+                .to_owned(),
+        );
+    }
+    Ok(trimmed.to_owned())
+}
+
+enum Host {
+    Name(String),
+    Ip(std::net::IpAddr),
 }
 
 /// Registers an endpoint with a fresh secret.

@@ -103,6 +103,9 @@ pub(crate) fn new_row_values(
         .map(|t| t.to_unix())
         .unwrap_or((0, 0));
     let created_at = i64::try_from(secs).unwrap_or(0) * 1_000_000 + i64::from(nanos / 1000);
+    // An id minted after `now` was read (a batch reads the time once) must not make a new
+    // customer look updated before it was created.
+    let now = now.max(created_at);
     let email = patch
         .get("email")
         .and_then(Value::as_str)

@@ -1,6 +1,6 @@
 //! Merchants and their credentials.
 
-use acorn_types::MerchantId;
+use acorn_types::{MerchantId, Mode};
 use sqlx::Row;
 
 use super::{now_micros, OnUnique, Store, StoreError};
@@ -16,6 +16,8 @@ pub struct NewMerchant {
     pub client_id: String,
     /// Keyed hash of the client secret.
     pub secret_hash: String,
+    /// Sandbox or live, fixed from now on.
+    pub mode: Mode,
 }
 
 /// What the token grant needs to check credentials.
@@ -25,6 +27,8 @@ pub struct MerchantAuth {
     pub id: MerchantId,
     /// Keyed hash of its client secret.
     pub secret_hash: String,
+    /// Its mode.
+    pub mode: Mode,
 }
 
 /// A merchant as listed by the operator.
@@ -36,19 +40,48 @@ pub struct MerchantSummary {
     pub name: String,
     /// Public client id.
     pub client_id: String,
+    /// `sandbox` or `live`.
+    pub mode: Mode,
+    /// Whether the mode was chosen (at creation, or once by `set-mode` for a merchant created
+    /// before modes existed); `false` only for such an older merchant not yet marked.
+    pub mode_chosen: bool,
     /// RFC 3339.
     pub created_at: String,
+}
+
+/// Why a merchant's mode could not be set.
+#[derive(Debug, thiserror::Error)]
+pub enum SetModeError {
+    /// No such merchant.
+    #[error("no merchant with that id")]
+    NotFound,
+    /// Its mode was chosen at creation (or set once already) and is fixed.
+    #[error("the merchant's mode was chosen when it was created ({0}) and cannot change")]
+    Fixed(Mode),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn mode_of(text: &str) -> Result<Mode, StoreError> {
+    Mode::parse(text).map_err(|e| StoreError::Other(anyhow::anyhow!("stored merchant mode: {e}")))
 }
 
 impl Store {
     /// Stores a new merchant.
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO merchants (id, name, client_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        let now = now_micros();
+        sqlx::query(
+            "INSERT INTO merchants (id, name, client_id, secret_hash, created_at, mode, mode_set_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
             .bind(m.id.uuid().to_string())
             .bind(m.name.clone())
             .bind(m.client_id.clone())
             .bind(m.secret_hash.clone())
-            .bind(now_micros())
+            .bind(now)
+            .bind(m.mode.as_str())
+            .bind(now)
             .execute(&mut *self.write.acquire().await?)
             .await
             .on_unique_violation("client_id")?;
@@ -59,7 +92,8 @@ impl Store {
     /// Every merchant, oldest first.
     pub async fn list_merchants(&self) -> Result<Vec<MerchantSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, client_id, created_at FROM merchants ORDER BY created_at, id",
+            "SELECT id, name, client_id, mode, mode_set_at, created_at FROM merchants \
+             ORDER BY created_at, id",
         )
         .fetch_all(&mut *self.read.acquire().await?)
         .await?;
@@ -69,11 +103,12 @@ impl Store {
                     merchant_id: format!("{}{}", MerchantId::PREFIX, r.try_get::<String, _>("id")?),
                     name: r.try_get("name")?,
                     client_id: r.try_get("client_id")?,
+                    mode: mode_of(&r.try_get::<String, _>("mode")?)?,
+                    mode_chosen: r.try_get::<Option<i64>, _>("mode_set_at")?.is_some(),
                     created_at: super::format_time(r.try_get("created_at")?),
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+            .collect()
     }
 
     /// How many merchants exist.
@@ -88,7 +123,7 @@ impl Store {
         &self,
         client_id: &str,
     ) -> Result<Option<MerchantAuth>, StoreError> {
-        let row = sqlx::query("SELECT id, secret_hash FROM merchants WHERE client_id = $1")
+        let row = sqlx::query("SELECT id, secret_hash, mode FROM merchants WHERE client_id = $1")
             .bind(client_id.to_owned())
             .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
@@ -98,30 +133,54 @@ impl Store {
         Ok(Some(MerchantAuth {
             id,
             secret_hash: row.try_get("secret_hash")?,
+            mode: mode_of(&row.try_get::<String, _>("mode")?)?,
         }))
     }
 
-    /// Whether the merchant still exists (tokens of deleted merchants stop working). Every
-    /// authenticated request asks, so a positive answer is remembered for a few seconds; a
-    /// deletion through this process is seen at once, through another within that time.
-    pub async fn merchant_exists(&self, id: MerchantId) -> Result<bool, StoreError> {
-        if self.known_merchants.fresh(id) {
-            return Ok(true);
+    /// The merchant's mode, or `None` when it no longer exists (tokens of deleted merchants
+    /// stop working). Every authenticated request asks, so an answer is remembered for a few
+    /// seconds; a deletion through this process is seen at once, through another within that
+    /// time.
+    pub async fn merchant_mode(&self, id: MerchantId) -> Result<Option<Mode>, StoreError> {
+        if let Some(mode) = self.known_merchants.fresh(id) {
+            return Ok(Some(mode));
         }
-        let exists = self.merchant_exists_uncached(id).await?;
-        if exists {
+        let mode = self.merchant_mode_uncached(id).await?;
+        if let Some(mode) = mode {
             self.ensure_key(id).await?;
-            self.known_merchants.remember(id);
+            self.known_merchants.remember(id, mode);
         }
-        Ok(exists)
+        Ok(mode)
     }
 
-    async fn merchant_exists_uncached(&self, id: MerchantId) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM merchants WHERE id = $1")
+    async fn merchant_mode_uncached(&self, id: MerchantId) -> Result<Option<Mode>, StoreError> {
+        let found: Option<String> = sqlx::query_scalar("SELECT mode FROM merchants WHERE id = $1")
             .bind(id.uuid().to_string())
             .fetch_optional(&mut *self.read.acquire().await?)
             .await?;
-        Ok(found.is_some())
+        found.as_deref().map(mode_of).transpose()
+    }
+
+    /// Marks a merchant created before modes existed as `mode`, once; refused for a merchant
+    /// whose mode was chosen at creation or already set.
+    pub async fn set_merchant_mode(&self, id: MerchantId, mode: Mode) -> Result<(), SetModeError> {
+        self.known_merchants.forget(id);
+        let done = sqlx::query(
+            "UPDATE merchants SET mode = $2, mode_set_at = $3 WHERE id = $1 AND mode_set_at IS NULL",
+        )
+        .bind(id.uuid().to_string())
+        .bind(mode.as_str())
+        .bind(now_micros())
+        .execute(&mut *self.write.acquire().await.map_err(StoreError::from)?)
+        .await
+        .map_err(StoreError::from)?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        match self.merchant_mode_uncached(id).await? {
+            None => Err(SetModeError::NotFound),
+            Some(current) => Err(SetModeError::Fixed(current)),
+        }
     }
 
     /// Deletes a merchant that owns nothing (operator use and tests).
@@ -138,29 +197,30 @@ impl Store {
     }
 }
 
-/// Merchants recently seen to exist, each for [`KnownMerchants::TTL`].
+/// Merchants recently seen to exist, with their mode, each for [`KnownMerchants::TTL`].
 #[derive(Debug, Default)]
 pub(crate) struct KnownMerchants(
-    std::sync::Mutex<std::collections::HashMap<MerchantId, std::time::Instant>>,
+    std::sync::Mutex<std::collections::HashMap<MerchantId, (Mode, std::time::Instant)>>,
 );
 
 impl KnownMerchants {
     const TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-    fn fresh(&self, id: MerchantId) -> bool {
+    fn fresh(&self, id: MerchantId) -> Option<Mode> {
         self.0
             .lock()
             .ok()
             .and_then(|m| m.get(&id).copied())
-            .is_some_and(|at| at.elapsed() < Self::TTL)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(mode, _)| mode)
     }
 
-    fn remember(&self, id: MerchantId) {
+    fn remember(&self, id: MerchantId, mode: Mode) {
         if let Ok(mut m) = self.0.lock() {
             if m.len() > 10_000 {
-                m.retain(|_, at| at.elapsed() < Self::TTL);
+                m.retain(|_, (_, at)| at.elapsed() < Self::TTL);
             }
-            m.insert(id, std::time::Instant::now());
+            m.insert(id, (mode, std::time::Instant::now()));
         }
     }
 

@@ -138,3 +138,43 @@ async fn table_exists(
         .await?;
     Ok(count > 0)
 }
+
+impl Store {
+    /// Whether `url` names an Acorn database that exists already (a SQLite file, or a
+    /// PostgreSQL database, holding Acorn's tables), without creating or migrating anything:
+    /// for the admin commands that only read, so that one run in the wrong directory says so
+    /// instead of making an empty database there.
+    pub async fn exists(url: &str) -> anyhow::Result<bool> {
+        sqlx::any::install_default_drivers();
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            let file = std::path::Path::new(path);
+            if path.is_empty() || path.starts_with(':') || !file.is_file() {
+                return Ok(false);
+            }
+            let url = format!("sqlite://{path}?mode=ro");
+            let mut conn = AnyConnection::connect(&url)
+                .await
+                .with_context(|| format!("opening {path}"))?;
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'merchants'",
+            )
+            .fetch_optional(&mut conn)
+            .await?;
+            let _ = conn.close().await;
+            return Ok(found.is_some());
+        }
+        let mut conn = AnyConnection::connect(url).await.with_context(|| {
+            format!(
+                "connecting to PostgreSQL at {}",
+                super::postgres_target(url)
+            )
+        })?;
+        let found: bool = sqlx::query_scalar("SELECT to_regclass('merchants') IS NOT NULL")
+            .fetch_one(&mut conn)
+            .await?;
+        let _ = conn.close().await;
+        Ok(found)
+    }
+}

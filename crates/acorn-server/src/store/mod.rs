@@ -49,7 +49,7 @@ pub use customers::UpdateOutcome;
 pub use files::StoredFile;
 pub use job_kind::JobKind;
 pub use ledger::BUCKETS;
-pub use merchants::{MerchantSummary, NewMerchant};
+pub use merchants::{MerchantSummary, NewMerchant, SetModeError};
 pub use registrations::RegistrationKey;
 
 pub use crate::base::config::SqliteSynchronous;

@@ -39,7 +39,7 @@ impl NewRow {
             id,
             fields: patch.values().iter().map(|(spec, _)| spec.name).collect(),
             values,
-            customer: new_customer(id, patch, created_at, now)?,
+            customer: new_customer(id, patch, created_at, now.max(created_at))?,
         })
     }
 }

@@ -53,6 +53,22 @@ async fn created_events(app: &TestApp) -> usize {
 }
 
 both_stores! {
+    async fn a_batch_created_customer_is_never_updated_before_it_was_created(app) {
+        // Many items: the ids (and so created_at) are minted after the batch read the time.
+        let items: Vec<Value> = (0..40)
+            .map(|i| json!({"customer": {"email": format!("t{i}@example.com")}}))
+            .collect();
+        let r = batch(&app, &json!({ "items": items })).await;
+        for (status, _, body) in results(&r) {
+            assert_eq!(status, 200, "{body}");
+            let (created, updated) = (&body["data"]["created_at"], &body["data"]["updated_at"]);
+            assert!(updated.as_str() >= created.as_str(), "{created} > {updated}");
+            let id = body["data"]["id"].as_str().unwrap();
+            let stored = app.get_customer(id).await;
+            assert_eq!(stored.data()["updated_at"], *updated);
+        }
+    }
+
     async fn creates_in_order_and_answers_each_item_like_the_single_create(app) {
         app.customer(json!({"email": "taken@example.com"})).await;
         let r = batch(&app, &json!({"items": [

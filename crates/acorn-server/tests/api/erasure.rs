@@ -22,12 +22,12 @@ both_stores! {
 
         let r = app.send(Method::DELETE, &path, None, Some(&token), &[]).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.data(), &json!({"id": id, "deleted": true}));
+        assert_eq!(r.data(), &json!({"id": id, "deleted": true, "livemode": false}));
         assert_eq!(app.get_customer(&id).await.status, 404);
         // Repeatable.
         let again = app.send(Method::DELETE, &path, None, Some(&token), &[]).await;
         assert_eq!(again.status, 200, "{}", again.body);
-        assert_eq!(again.data(), &json!({"id": id, "deleted": true}));
+        assert_eq!(again.data(), &json!({"id": id, "deleted": true, "livemode": false}));
         // Gone from lists and counts; the email is free again.
         let l = app.list_customers("email=secret.person@example.com").await;
         assert_eq!(l.data()["count"], 0, "{}", l.body);

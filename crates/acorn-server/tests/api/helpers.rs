@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use acorn_server::admin::create_merchant;
+use acorn_server::admin::{create_merchant, Mode};
 use acorn_server::testing::AppState;
 use acorn_server::{Application, Config};
 use reqwest::header::HeaderMap;
@@ -121,6 +121,21 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Starts a server after letting the test adjust its configuration.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    spawn_app_as(backend, Mode::Sandbox, adjust).await
+}
+
+/// Starts a server whose first merchant (`app.merchant`) is a live one.
+pub async fn spawn_live_app(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    spawn_app_as(backend, Mode::Live, adjust).await
+}
+
+/// Starts a server whose first merchant has `mode`, after letting the test adjust its
+/// configuration.
+pub async fn spawn_app_as(
+    backend: Backend,
+    mode: Mode,
+    adjust: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = match backend {
         Backend::Sqlite => None,
@@ -159,7 +174,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         _dir: dir,
         _db: db,
     };
-    app.merchant = app.new_merchant("test merchant").await;
+    app.merchant = app.new_merchant_of("test merchant", mode).await;
     Some(app)
 }
 
@@ -175,9 +190,14 @@ pub async fn start(config: Config) -> (AppState, String, tokio::task::JoinHandle
 }
 
 impl TestApp {
-    /// Creates another merchant and gets it a token.
+    /// Creates another (sandbox) merchant and gets it a token.
     pub async fn new_merchant(&self, name: &str) -> MerchantCreds {
-        let creds = create_merchant(&self.state.store, &self.state.auth, name)
+        self.new_merchant_of(name, Mode::Sandbox).await
+    }
+
+    /// Creates another merchant of `mode` and gets it a token.
+    pub async fn new_merchant_of(&self, name: &str, mode: Mode) -> MerchantCreds {
+        let creds = create_merchant(&self.state.store, &self.state.auth, name, mode)
             .await
             .expect("create merchant");
         let secret = creds.client_secret.expose_secret().to_owned();

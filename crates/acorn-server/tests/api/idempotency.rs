@@ -290,10 +290,14 @@ on_both!(
         assert_eq!(statuses, [200, 200, 200, 429]);
 
         // A fresh merchant (token minted directly: the grant is used up) for the body checks.
-        let creds =
-            acorn_server::admin::create_merchant(&app.state.store, &app.state.auth, "fresh")
-                .await
-                .expect("merchant");
+        let creds = acorn_server::admin::create_merchant(
+            &app.state.store,
+            &app.state.auth,
+            "fresh",
+            acorn_server::admin::Mode::Sandbox,
+        )
+        .await
+        .expect("merchant");
         let (t, _) = app.state.auth.issue(creds.merchant_id).expect("token");
         // 413 with the envelope, keyed or not.
         let big = json!({"email": "big@example.com", "first_name": "x".repeat(1024 * 1024)});
@@ -414,9 +418,14 @@ async fn a_restarted_instance_releases_its_own_claims(backend: Backend) {
     };
     use acorn_server::testing::{Claim, KeyRequest};
     use sha2::Digest;
-    let creds = acorn_server::admin::create_merchant(&app.state.store, &app.state.auth, "crashing")
-        .await
-        .expect("merchant");
+    let creds = acorn_server::admin::create_merchant(
+        &app.state.store,
+        &app.state.auth,
+        "crashing",
+        acorn_server::admin::Mode::Sandbox,
+    )
+    .await
+    .expect("merchant");
     let merchant = creds.merchant_id;
     let (token, _) = app.state.auth.issue(merchant).expect("token");
     let body = json!({"email": "crash@example.com"});

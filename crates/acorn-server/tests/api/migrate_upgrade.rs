@@ -133,6 +133,14 @@ async fn stop(app: TestApp) {
     drop(app);
 }
 
+/// A customer of the fixture (written before modes) as the API answers it now: the fixture's
+/// merchant is a sandbox merchant, so the answer adds `"livemode": false`.
+fn with_livemode(customer: &Value) -> Value {
+    let mut c = customer.clone();
+    c["livemode"] = Value::Bool(false);
+    c
+}
+
 /// The fixture merchant's credentials still work and its customers read exactly as before.
 async fn assert_fixture_data_kept(app: &TestApp) {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
@@ -147,7 +155,7 @@ async fn assert_fixture_data_kept(app: &TestApp) {
             .get_customer_as(token, customer["id"].as_str().unwrap())
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.data(), customer);
+        assert_eq!(r.data(), &with_livemode(customer));
     }
     let r = app.list_customers_as(token, "").await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -162,7 +170,7 @@ async fn assert_legacy_rows_sealed(app: &TestApp, token: &str, fixture: &Value) 
     for customer in fixture["customers"].as_array().unwrap() {
         let id = customer["id"].as_str().unwrap();
         let r = app.get_customer_as(token, id).await;
-        assert_eq!(r.data(), customer);
+        assert_eq!(r.data(), &with_livemode(customer));
         let email = customer["email"].as_str().unwrap();
         let r = app
             .list_customers_as(token, &format!("email={}", email.to_uppercase()))
@@ -435,4 +443,39 @@ async fn postgres_blind_indexes_stored_whole_are_cut() {
         return;
     };
     whole_blind_indexes_are_cut(&db.url).await;
+}
+
+/// A merchant from before modes is a sandbox merchant until its operator marks it, once
+/// (`acorn merchants set-mode ID live`); from then on its mode is fixed like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_from_before_modes_is_sandbox_until_marked_once() {
+    use acorn_server::admin::{Mode, SetModeError};
+    let (_dir, url) = copy_fixture();
+    let app = start_on(&url).await;
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let client_id = fixture["client_id"].as_str().unwrap();
+    let secret = fixture["client_secret"].as_str().unwrap();
+    let merchants = app.state.store.list_merchants().await.unwrap();
+    let old = merchants.iter().find(|m| m.client_id == client_id).unwrap();
+    assert_eq!((old.mode, old.mode_chosen), (Mode::Sandbox, false));
+    let r = app.grant(client_id, secret).await;
+    assert_eq!(r.body["livemode"], false, "{}", r.body);
+
+    let id = acorn_types::MerchantId::parse(&old.merchant_id).unwrap();
+    app.state
+        .store
+        .set_merchant_mode(id, Mode::Live)
+        .await
+        .unwrap();
+    let again = app.state.store.set_merchant_mode(id, Mode::Sandbox).await;
+    assert!(
+        matches!(again, Err(SetModeError::Fixed(Mode::Live))),
+        "{again:?}"
+    );
+    let r = app.grant(client_id, secret).await;
+    assert_eq!(r.body["livemode"], true, "{}", r.body);
+    let token = r.body["access_token"].as_str().unwrap();
+    let r = app.list_customers_as(token, "").await;
+    assert_eq!(r.data()["customer_list"][0]["livemode"], true, "{}", r.body);
+    stop(app).await;
 }

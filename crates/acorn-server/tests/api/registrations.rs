@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::both_stores;
-use crate::helpers::{spawn_app_with, start, Backend, TestApp};
+use crate::helpers::{spawn_app_with, spawn_live_app, start, Backend, TestApp};
 
 fn stripe_ca() -> Value {
     json!({"provider": "stripe", "target_role": "connected_account", "provider_data": {"account_type": "express"}})
@@ -257,8 +257,10 @@ both_stores! {
     }
 }
 
+/// A live merchant: the sandbox helper is not there (404), and a provider without a real
+/// connector is refused naming the provider, never simulated (contract §13).
 async fn helpers_refused_without_sandbox(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |c| c.sandbox = false).await else {
+    let Some(app) = spawn_live_app(backend, |_| {}).await else {
         return;
     };
     let id = app
@@ -268,14 +270,20 @@ async fn helpers_refused_without_sandbox(backend: Backend) {
         .sandbox_set(&id, "stripe", "customer", &json!({"status": "approved"}))
         .await;
     r.assert_error(404, "not_found");
-    // No provider is configured without the sandbox: submit says so instead of pretending.
+    // No real connector for stripe here: submit says so instead of pretending.
     let r = app
         .submit(
             &id,
             &json!({"provider": "stripe", "target_role": "customer"}),
         )
         .await;
-    r.assert_error(503, "provider_unavailable");
+    r.assert_error(422, "validation_error");
+    assert_eq!(r.body["failure_reasons"][0]["code"], "provider_unavailable");
+    assert_eq!(r.body["failure_reasons"][0]["fields"], json!(["provider"]));
+    assert!(r.body["failure_reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("stripe"));
     assert_eq!(app.registration_status(&id).await.data(), &json!([]));
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use acorn_types::Provider;
+use acorn_types::{Mode, Provider};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -172,8 +172,8 @@ stripe_tests! {
         assert_eq!(fake.lock().customers[cus]["name"], "Ann Smith");
 
         // Only stripe is real; the other providers keep the sandbox. Health ignores Stripe.
-        assert!(!app.state.providers.get(Provider::Stripe).expect("stripe").simulated());
-        assert!(app.state.providers.get(Provider::Bridge).expect("bridge").simulated());
+        assert!(!app.state.providers.get(Mode::Sandbox, Provider::Stripe).expect("stripe").simulated());
+        assert!(app.state.providers.get(Mode::Sandbox, Provider::Bridge).expect("bridge").simulated());
         let health = app.send(Method::GET, "/api/health", None, None, &[]).await;
         assert_eq!(health.status, 200);
         // The key is nowhere in the configuration's Debug.

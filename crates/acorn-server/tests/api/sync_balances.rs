@@ -93,6 +93,48 @@ async fn ledger(app: &TestApp, id: &str, body: Value) -> Resp {
 }
 
 both_stores! {
+    async fn sandbox_accounts_follow_the_registration(app) {
+        let id = app.customer(json!({"email": "acc@example.com", "country_code": "us"})).await;
+        // A customer-role registration's account is its provider id (cus_sbx_…).
+        app.sandbox_set(&id, "stripe", "customer", &json!({"status": "approved"})).await;
+        let regs = app.registration_status(&id).await;
+        let cus = regs.data()[0]["provider_customer_id"].as_str().unwrap().to_owned();
+        assert!(cus.starts_with("cus_sbx_"), "{cus}");
+        let r = balances(&app, &id, "provider=stripe").await;
+        assert_eq!(r.data()["balances"][0]["account_id"], cus.as_str(), "{}", r.body);
+        let r = ledger(&app, &id, json!({"provider": "stripe", "role": "customer", "currency": "usd", "bucket": "available", "amount": 5})).await;
+        assert_eq!(r.data()["account_id"], cus.as_str(), "{}", r.body);
+        // A registration never submitted has no account: not listed, no ledger entries.
+        let r = app.post_as(&app.merchant.token, &format!("/api/v1/customers/{id}/platforms"),
+            &json!({"provider": "bridge", "target_role": "customer"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = balances(&app, &id, "provider=bridge").await;
+        assert_eq!(r.data()["balances"], json!([]), "{}", r.body);
+        let r = ledger(&app, &id, json!({"provider": "bridge", "role": "customer", "currency": "usd", "bucket": "available", "amount": 5})).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.body["failure_reasons"][0]["code"], "not_registered");
+        // An approved connected account answers as the approved account it now is.
+        let r = app.submit(&id, &json!({"provider": "stripe", "target_role": "connected_account",
+            "provider_data": {"account_type": "express"}})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let reg = loop {
+            let regs = app.registration_status(&id).await;
+            let reg = regs.data().as_array().unwrap().iter()
+                .find(|r| r["target_role"] == "connected_account").cloned().unwrap();
+            if reg["status"] == "approved" {
+                break reg;
+            }
+            assert!(std::time::Instant::now() < deadline, "{reg}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let response = &reg["provider_response"];
+        assert_eq!(response["charges_enabled"], true, "{reg}");
+        assert_eq!(response["payouts_enabled"], true, "{reg}");
+        assert_eq!(response["details_submitted"], true, "{reg}");
+        assert_eq!(response["id"], reg["provider_customer_id"], "{reg}");
+    }
+
     async fn sync_succeeds_end_to_end(app) {
         let id = approved(&app, "ann@example.com").await;
         let r = sync(&app, &id, &json!({"providers": ["STRIPE"], "fields": ["email", "first_name", "shipping"]})).await;

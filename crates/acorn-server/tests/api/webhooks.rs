@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::both_stores;
-use crate::helpers::{spawn_app_with, start, Backend, Resp, TestApp};
+use crate::helpers::{spawn_app_with, spawn_live_app, start, Backend, Resp, TestApp};
+use acorn_server::testing::NewEndpoint;
 
 /// A webhook receiver on 127.0.0.1: records every request, answers 500 to the first
 /// `fail_first` ones (or to all while `failing` is set), then 200.
@@ -181,7 +182,7 @@ both_stores! {
         app.get_as(&t, &format!("{BASE}/wh_nonsense")).await.assert_error(404, "not_found");
         let del = app.send(Method::DELETE, &format!("{BASE}/{id}"), None, Some(&t), &[]).await;
         assert_eq!(del.status, 200);
-        assert_eq!(del.data(), &json!({"success": true}));
+        assert_eq!(del.data(), &json!({"success": true, "livemode": false}));
         app.get_as(&t, &format!("{BASE}/{id}")).await.assert_error(404, "not_found");
         app.get_as(&t, &format!("{BASE}/notifications/ntf_nonsense")).await.assert_error(404, "not_found");
         app.get_as(&t, &format!("{BASE}/notifications?status=lost")).await.assert_error(422, "validation_error");
@@ -472,10 +473,11 @@ async fn two_instances_deliver_each_once_sqlite() {
     two_instances_deliver_each_once(Backend::Sqlite).await;
 }
 
-/// Outside sandbox mode a private address is refused at delivery, as a failed attempt.
+/// A live merchant cannot register a loopback or private URL (contract §13), and an endpoint
+/// whose host is (or comes to be) a private address is refused at delivery, as a failed
+/// attempt: here one stored before the registration check, as an older row would be.
 async fn private_addresses_are_refused_outside_the_sandbox(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |c| {
-        c.sandbox = false;
+    let Some(app) = spawn_live_app(backend, |c| {
         c.webhook_allow_http = true;
         c.webhook_retry_schedule = vec![];
     })
@@ -484,9 +486,38 @@ async fn private_addresses_are_refused_outside_the_sandbox(backend: Backend) {
         return;
     };
     let (url, rx) = receiver(0).await;
-    registered(&app, &url, Value::Null).await;
     let localhost = url.replace("127.0.0.1", "localhost");
-    registered(&app, &localhost, Value::Null).await;
+    for refused in [
+        &url,
+        &localhost,
+        &"http://[::1]:9/x".to_owned(),
+        &"http://10.1.2.3/x".to_owned(),
+    ] {
+        let r = register(&app, json!({"url": refused})).await;
+        r.assert_error(422, "validation_error");
+        assert!(r.body.to_string().contains("public address"), "{}", r.body);
+    }
+    let merchant = app
+        .state
+        .store
+        .merchant_by_client_id(&app.merchant.client_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for url in [&url, &localhost] {
+        let new = NewEndpoint {
+            url: url.clone(),
+            description: None,
+            event_types: None,
+            secret: "whsec_test".to_owned(),
+        };
+        app.state
+            .store
+            .insert_endpoint(merchant, new, 0)
+            .await
+            .unwrap();
+    }
     app.customer(person("private@example.com")).await;
     until!(
         "both dead-lettered",
@@ -516,12 +547,10 @@ async fn private_addresses_are_refused_outside_the_sandbox_postgres() {
     private_addresses_are_refused_outside_the_sandbox(Backend::Postgres).await;
 }
 
-/// Outside sandbox mode `http://` needs `--webhook-allow-http`.
+/// A live merchant's `http://` needs `--webhook-allow-http`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_needs_the_flag_outside_the_sandbox() {
-    let app = spawn_app_with(Backend::Sqlite, |c| c.sandbox = false)
-        .await
-        .unwrap();
+    let app = spawn_live_app(Backend::Sqlite, |_| {}).await.unwrap();
     register(&app, json!({"url": "http://hooks.example.com/x"}))
         .await
         .assert_error(422, "validation_error");

@@ -9,7 +9,7 @@ use acorn_types::ReasonCode;
 use clap::Args;
 
 /// How to get credentials, appended to every credentials error.
-const HOW_TO_GET_CREDENTIALS: &str = "Credentials come from `acorn merchants create --name NAME` \
+const HOW_TO_GET_CREDENTIALS: &str = "Credentials come from `acorn merchants create --name NAME --mode sandbox|live` \
      (run where the server's data lives), or from the banner `acorn serve` prints on its first start.";
 
 /// Connection options shared by every client command. They are global: they may come before or

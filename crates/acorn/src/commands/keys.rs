@@ -50,7 +50,8 @@ impl KeyArgs {
     /// The store, and a configuration naming the master key's source as `serve` finds it.
     async fn open(&self) -> anyhow::Result<(acorn_server::admin::Store, Config)> {
         let storage = self.storage.locate()?;
-        let store = storage.open().await?;
+        // Status and rotation work on the key of a database that exists: never create one.
+        let store = storage.open_existing().await?;
         eprintln!("(database: {})", redacted(&storage.database_url));
         let mut config = Config::with_data_dir(&storage.data_dir);
         config.database_url = storage.database_url.clone();

@@ -8,7 +8,7 @@ use acorn_server::ShutdownSignals;
 use acorn_server::SqliteSynchronous;
 use acorn_server::StripeConfig;
 use acorn_server::DEFAULT_STRIPE_API_BASE as DEFAULT_API_BASE;
-use acorn_server::{Application, Config, LogFormat};
+use acorn_server::{Application, Config, LogFormat, Modes};
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -53,14 +53,20 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ACORN_LISTEN", default_value_t = Config::DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Access token lifetime in seconds.
-    #[arg(long, env = "ACORN_TOKEN_TTL", default_value_t = Config::DEFAULT_TOKEN_TTL.as_secs())]
+    /// Access token lifetime in seconds (60 to 86400).
+    #[arg(
+        long,
+        env = "ACORN_TOKEN_TTL",
+        default_value_t = Config::DEFAULT_TOKEN_TTL.as_secs(),
+        value_parser = clap::value_parser!(u64).range(60..=86_400)
+    )]
     token_ttl: u64,
-    /// Longest a request may take before it is answered 408, in seconds.
+    /// Longest a request may take before it is answered 408, in seconds (1 to 3600).
     #[arg(
         long,
         env = "ACORN_REQUEST_TIMEOUT",
-        default_value_t = Config::DEFAULT_REQUEST_TIMEOUT.as_secs()
+        default_value_t = Config::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     request_timeout: u64,
     /// This instance's name in Idempotency-Key claims (default: host name and listen address);
@@ -76,14 +82,14 @@ pub struct ServeArgs {
         default_value_t = LogFormatArg::from(LogFormat::default())
     )]
     log_format: LogFormatArg,
-    /// Sandbox mode: simulate every provider in-process and enable the test helpers.
-    #[arg(
-        long,
-        env = "ACORN_SANDBOX",
-        default_value_t = Config::DEFAULT_SANDBOX,
-        action = clap::ArgAction::Set
-    )]
-    sandbox: bool,
+    /// The merchant modes this server serves: `sandbox` (simulated providers, the sandbox
+    /// routes), `live` (real connectors only), or both. A merchant of another mode is refused at
+    /// the token grant. A production deployment says `--modes live`.
+    #[arg(long, env = "ACORN_MODES", default_value = "sandbox,live", value_parser = Modes::parse)]
+    modes: Modes,
+    /// Gone: each merchant has a mode now. Refused with a message saying what replaced it.
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    sandbox: Option<String>,
     /// Seconds between two simulated registration steps (fractions allowed; 0 = at once).
     #[arg(
         long,
@@ -151,8 +157,14 @@ pub struct ServeArgs {
         default_value_t = Config::DEFAULT_IDEMPOTENCY_RETENTION.as_secs_f64() / 3600.0
     )]
     idempotency_retention_hours: f64,
-    /// Days events and webhook notifications are kept before the background purge deletes them.
-    #[arg(long, env = "ACORN_EVENT_RETENTION_DAYS", default_value_t = Config::DEFAULT_EVENT_RETENTION_DAYS)]
+    /// Days events and webhook notifications are kept before the background purge deletes them
+    /// (1 to 3650).
+    #[arg(
+        long,
+        env = "ACORN_EVENT_RETENTION_DAYS",
+        default_value_t = Config::DEFAULT_EVENT_RETENTION_DAYS,
+        value_parser = clap::value_parser!(u64).range(1..=3650)
+    )]
     event_retention_days: u64,
     /// Where uploaded files are kept: `file:///PATH` or `s3://BUCKET/PREFIX`; defaults to
     /// `<data-dir>/files`.
@@ -163,11 +175,12 @@ pub struct ServeArgs {
     /// beside its database; PostgreSQL requires one of the two.
     #[arg(long, env = "ACORN_MASTER_KEY_FILE")]
     master_key_file: Option<std::path::PathBuf>,
-    /// Lifetime of signed file download links, in seconds.
+    /// Lifetime of signed file download links, in seconds (60 to 604800, a week).
     #[arg(
         long,
         env = "ACORN_FILE_LINK_TTL",
-        default_value_t = Config::DEFAULT_FILE_LINK_TTL.as_secs()
+        default_value_t = Config::DEFAULT_FILE_LINK_TTL.as_secs(),
+        value_parser = clap::value_parser!(u64).range(60..=604_800)
     )]
     file_link_ttl: u64,
     /// Scheme and host put in download links (e.g. `https://kyc.example.com`); defaults to
@@ -272,7 +285,15 @@ fn config(args: ServeArgs, storage: &Storage) -> anyhow::Result<Config> {
         .map(SecretString::from);
     config.master_key_file = args.master_key_file;
     config.event_retention = Duration::from_secs(args.event_retention_days.saturating_mul(86_400));
-    config.sandbox = args.sandbox;
+    if args.sandbox.is_some() || std::env::var_os("ACORN_SANDBOX").is_some() {
+        anyhow::bail!(
+            "--sandbox (ACORN_SANDBOX) is gone: each merchant now has a mode, sandbox or live, \
+             chosen when it is created (`acorn merchants create --mode sandbox|live`), and a \
+             server says which modes it serves with --modes (default sandbox,live; production: \
+             --modes live)"
+        );
+    }
+    config.modes = args.modes;
     config.sandbox_step_delay = seconds("--sandbox-step-delay", args.sandbox_step_delay)?;
     anyhow::ensure!(
         args.sync_max_attempts >= 1,
@@ -336,7 +357,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(creds) = app.bootstrap_merchant().await? {
         let secret = creds.client_secret.expose_secret();
         banner.push(format!(
-            "First start: created merchant {} (\"default\").",
+            "First start: created sandbox merchant {} (\"default\").",
             creds.merchant_id
         ));
         banner.push(format!("  client_id:     {}", creds.client_id));

@@ -34,16 +34,25 @@ pub struct Storage {
 }
 
 impl StorageArgs {
-    /// Resolves the data directory against the working directory.
+    /// Resolves the data directory against the working directory. With a SQLite
+    /// `--database-url` and no `--data-dir`, the data directory is the database's own: files
+    /// and the master key live beside the database, not in `./acorn-data`.
     pub fn locate(&self) -> anyhow::Result<Storage> {
-        let data_dir = std::path::absolute(&self.data_dir)
-            .with_context(|| format!("finding the data directory {}", self.data_dir.display()))?;
+        let given = self.data_dir != Path::new(Config::DEFAULT_DATA_DIR);
+        let beside_db = self
+            .database_url
+            .as_deref()
+            .and_then(sqlite_dir)
+            .filter(|_| !given);
+        let dir = beside_db.unwrap_or_else(|| self.data_dir.clone());
+        let data_dir = std::path::absolute(&dir)
+            .with_context(|| format!("finding the data directory {}", dir.display()))?;
         let database_url = self
             .database_url
             .clone()
             .unwrap_or_else(|| default_database_url(&data_dir));
         Ok(Storage {
-            default_dir: self.data_dir == Path::new(Config::DEFAULT_DATA_DIR),
+            default_dir: !given && self.database_url.is_none(),
             data_dir,
             database_url,
         })
@@ -61,6 +70,19 @@ impl Storage {
         Store::open(&self.database_url).await
     }
 
+    /// Opens an Acorn database that exists already, for commands that read or change what is
+    /// there: a missing one is refused, naming where it was looked for, instead of created.
+    pub async fn open_existing(&self) -> anyhow::Result<Store> {
+        if !Store::exists(&self.database_url).await? {
+            anyhow::bail!(
+                "no Acorn database at {}; pass --data-dir or --database-url (or ACORN_DATA_DIR, \
+                 ACORN_DATABASE_URL) to name the one the server uses",
+                redacted(&self.database_url)
+            );
+        }
+        Store::open(&self.database_url).await
+    }
+
     /// `Data directory: …` and `Database: …` lines for a banner.
     pub fn describe(&self) -> String {
         let mut dir = format!("Data directory: {}", self.data_dir.display());
@@ -72,6 +94,16 @@ impl Storage {
         }
         format!("{dir}\nDatabase:       {}", redacted(&self.database_url))
     }
+}
+
+/// The directory of a SQLite database URL's file (`None` for other URLs and memory).
+fn sqlite_dir(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(':') {
+        return None;
+    }
+    Path::new(path).parent().map(Path::to_path_buf)
 }
 
 /// The URL with any password replaced by `***` (in the user info, or a `password=` parameter).

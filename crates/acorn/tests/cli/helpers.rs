@@ -115,7 +115,7 @@ impl Server {
 
     /// Creates another merchant with `acorn merchants create` while the server runs.
     pub fn new_merchant(&self, name: &str) -> Merchant {
-        let v = self.operator_json(&["merchants", "create", "--name", name]);
+        let v = self.operator_json(&["merchants", "create", "--name", name, "--mode", "sandbox"]);
         Merchant {
             client_id: v["client_id"].as_str().expect("id").to_owned(),
             client_secret: v["client_secret"].as_str().expect("secret").to_owned(),

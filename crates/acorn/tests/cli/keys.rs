@@ -64,11 +64,14 @@ fn keys_generate_prints_a_new_key() {
     let key = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(key.trim().len(), 64);
     assert!(key.trim().chars().all(|c| c.is_ascii_hexdigit()));
+    // Rotating where there is no database refuses, and creates none.
+    let dir = tempfile::tempdir().expect("dir");
     acorn_bare()
         .env("ACORN_MASTER_KEY", key.trim())
         .args(["keys", "rotate", "--data-dir"])
-        .arg(tempfile::tempdir().expect("dir").path())
+        .arg(dir.path().join("none"))
         .assert()
         .code(1)
-        .stderr(contains("already wrapped under v1"));
+        .stderr(contains("no Acorn database at"));
+    assert!(!dir.path().join("none").exists());
 }

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod bulk;
 mod config;
+mod config_docs;
 mod customers;
 mod events;
 mod helpers;

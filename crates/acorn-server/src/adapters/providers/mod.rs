@@ -7,12 +7,11 @@ pub mod sandbox;
 pub mod schema;
 pub mod stripe;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use acorn_types::{
-    BalanceTotal, Customer, DocumentsState, Provider, RegistrationId, RegistrationStatus,
+    BalanceTotal, Customer, DocumentsState, Mode, Provider, RegistrationId, RegistrationStatus,
     SyncAttemptId, TargetRole,
 };
 use async_trait::async_trait;
@@ -166,63 +165,74 @@ pub trait ProviderAdapter: Send + Sync + fmt::Debug {
     fn simulated(&self) -> bool;
 }
 
-/// The adapter for each provider.
+/// The adapters of each mode (contract §13): a live merchant gets only real connectors; a
+/// sandbox merchant gets the simulation for every provider, except Stripe when the configured
+/// Stripe key is a test key (`sk_test_…`, `rk_test_…`), so that sandbox work never reaches a
+/// live Stripe account.
 #[derive(Clone, Debug, Default)]
 pub struct Providers {
-    adapters: BTreeMap<Provider, Arc<dyn ProviderAdapter>>,
     sandbox: Option<Arc<sandbox::SandboxAdapter>>,
     stripe: Option<Arc<stripe::StripeAdapter>>,
+    stripe_is_test: bool,
 }
 
 impl Providers {
-    /// Every provider simulated by the sandbox, whose ledger lives in `store`.
-    pub fn sandbox(store: Store) -> Self {
-        let sandbox = Arc::new(sandbox::SandboxAdapter::new(store));
-        let adapter: Arc<dyn ProviderAdapter> = sandbox.clone();
-        let adapters = Provider::ALL
-            .iter()
-            .map(|p| (*p, adapter.clone()))
-            .collect();
-        Providers {
-            adapters,
-            sandbox: Some(sandbox),
-            stripe: None,
-        }
-    }
-
-    /// The sandbox for every provider when `sandbox` is on (else none), and Stripe's real
-    /// adapter in place of the sandbox's when one is given.
-    pub fn new(store: Store, sandbox: bool, stripe: Option<stripe::StripeAdapter>) -> Self {
-        let mut providers = if sandbox {
-            Providers::sandbox(store)
-        } else {
-            Providers::none()
+    /// The simulation (for sandbox merchants, whose ledger lives in `store`) when `sandbox` is
+    /// hosted, and Stripe's real connector when one is configured (`stripe_key_kind` is the
+    /// configured key's `test` or `live`).
+    pub fn new(store: Store, sandbox: bool, stripe: Option<(stripe::StripeAdapter, &str)>) -> Self {
+        let (stripe, stripe_is_test) = match stripe {
+            Some((adapter, kind)) => (Some(Arc::new(adapter)), kind == "test"),
+            None => (None, false),
         };
-        if let Some(adapter) = stripe {
-            let adapter = Arc::new(adapter);
-            providers.adapters.insert(Provider::Stripe, adapter.clone());
-            providers.stripe = Some(adapter);
+        Providers {
+            sandbox: sandbox.then(|| Arc::new(sandbox::SandboxAdapter::new(store))),
+            stripe,
+            stripe_is_test,
         }
-        providers
     }
 
-    /// Stripe's real adapter, when a key is configured.
-    pub fn stripe(&self) -> Option<&stripe::StripeAdapter> {
-        self.stripe.as_deref()
-    }
-
-    /// No provider configured (sandbox off and no real adapters).
+    /// No provider configured.
     pub fn none() -> Self {
         Providers::default()
     }
 
-    /// The sandbox, when sandbox mode is on.
+    /// The real Stripe connector that merchants of `mode` use, if any.
+    pub fn stripe(&self, mode: Mode) -> Option<&stripe::StripeAdapter> {
+        self.stripe_for(mode).map(|s| &**s)
+    }
+
+    fn stripe_for(&self, mode: Mode) -> Option<&Arc<stripe::StripeAdapter>> {
+        let usable = match mode {
+            Mode::Live => true,
+            Mode::Sandbox => self.stripe_is_test,
+        };
+        self.stripe.as_ref().filter(|_| usable)
+    }
+
+    /// Any real Stripe connector (for Stripe's own webhooks, which name accounts of whichever
+    /// mode the key serves).
+    pub fn any_stripe(&self) -> Option<&stripe::StripeAdapter> {
+        self.stripe.as_deref()
+    }
+
+    /// The simulation, when sandbox merchants are hosted.
     pub fn sandbox_adapter(&self) -> Option<&sandbox::SandboxAdapter> {
         self.sandbox.as_deref()
     }
 
-    /// The adapter for `provider`, if one is configured.
-    pub fn get(&self, provider: Provider) -> Option<Arc<dyn ProviderAdapter>> {
-        self.adapters.get(&provider).cloned()
+    /// The adapter for `provider` that a merchant of `mode` uses: `None` when there is none (a
+    /// live merchant and a provider without a real connector).
+    pub fn get(&self, mode: Mode, provider: Provider) -> Option<Arc<dyn ProviderAdapter>> {
+        if let Some(stripe) = self
+            .stripe_for(mode)
+            .filter(|_| provider == Provider::Stripe)
+        {
+            return Some(stripe.clone() as Arc<dyn ProviderAdapter>);
+        }
+        match mode {
+            Mode::Live => None,
+            Mode::Sandbox => self.sandbox.clone().map(|s| s as Arc<dyn ProviderAdapter>),
+        }
     }
 }

@@ -42,9 +42,11 @@ impl SandboxAdapter {
     }
 }
 
-/// The stable account id of a registration's provider account.
-pub fn account_id(id: RegistrationId) -> String {
-    format!("acct_sbx_{}", &id.uuid().simple().to_string()[8..])
+/// The id of a registration's account at the simulated provider: the provider's id for it
+/// (`cus_sbx_…` for a customer, `acct_sbx_…` for a connected account, `sub_sbx_…`), the same
+/// one its balances and ledger entries name.
+pub fn account_id(role: TargetRole, id: RegistrationId, provider_id: Option<&str>) -> String {
+    provider_id.map_or_else(|| provider_customer_id(role, id), str::to_owned)
 }
 
 /// The outcome a customer's email asks for.
@@ -188,6 +190,7 @@ pub fn approval_fills(reg: &mut Registration) -> anyhow::Result<Vec<(&'static st
     if reg.provider_customer_id.is_none() {
         reg.provider_customer_id = Some(provider_customer_id(reg.target_role, id));
     }
+    approve_response(reg);
     if reg.target_role != TargetRole::ConnectedAccount {
         return Ok(vec![]);
     }
@@ -204,6 +207,33 @@ pub fn approval_fills(reg: &mut Registration) -> anyhow::Result<Vec<(&'static st
         ("customer_wallet", wallet),
         ("trading_wallet", trading),
     ])
+}
+
+/// What the simulated provider answers once it approved: the answer of submit time moves on as
+/// the real provider's would (a connected account can take charges and payouts and has its
+/// details; Bridge's KYC and terms are approved), instead of staying as it was at submission.
+fn approve_response(reg: &mut Registration) {
+    let Some(Value::Object(response)) = reg.provider_response.as_mut() else {
+        return;
+    };
+    let updates = match (reg.provider, reg.target_role) {
+        (_, TargetRole::ConnectedAccount) => vec![
+            ("charges_enabled", json!(true)),
+            ("payouts_enabled", json!(true)),
+            ("details_submitted", json!(true)),
+        ],
+        (Provider::Bridge, _) => vec![
+            ("kyc_status", json!("approved")),
+            ("tos_status", json!("approved")),
+        ],
+        _ => vec![],
+    };
+    for (key, value) in updates {
+        response.insert(key.to_owned(), value);
+    }
+    if reg.target_role == TargetRole::ConnectedAccount {
+        response.remove("onboarding_url");
+    }
 }
 
 /// Applies a step's state to a registration.
@@ -298,9 +328,16 @@ impl ProviderAdapter for SandboxAdapter {
                 message: format!("sandbox ledger unavailable: {e}"),
                 retryable: true,
             })?;
-        Ok(ids
+        Ok(accounts
             .iter()
-            .map(|id| (account_id(*id), totals.remove(id).unwrap_or_default()))
+            .map(|a| {
+                let account =
+                    account_id(a.role, a.registration_id, a.provider_account_id.as_deref());
+                (
+                    account,
+                    totals.remove(&a.registration_id).unwrap_or_default(),
+                )
+            })
             .collect())
     }
 

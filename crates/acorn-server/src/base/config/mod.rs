@@ -41,6 +41,69 @@ impl SqliteSynchronous {
     }
 }
 
+/// The merchant modes a server hosts (`--modes sandbox,live`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Modes {
+    /// Sandbox merchants: simulated providers, the sandbox routes.
+    pub sandbox: bool,
+    /// Live merchants: real connectors only.
+    pub live: bool,
+}
+
+impl Modes {
+    /// Both modes (the embedded default).
+    pub const BOTH: Modes = Modes {
+        sandbox: true,
+        live: true,
+    };
+    /// Live merchants only (a production deployment).
+    pub const LIVE: Modes = Modes {
+        sandbox: false,
+        live: true,
+    };
+    /// Sandbox merchants only.
+    pub const SANDBOX: Modes = Modes {
+        sandbox: true,
+        live: false,
+    };
+
+    /// A comma-separated list of `sandbox` and `live` (any case, at least one).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut modes = Modes {
+            sandbox: false,
+            live: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match acorn_types::Mode::parse(part).map_err(|e| e.to_string())? {
+                acorn_types::Mode::Sandbox => modes.sandbox = true,
+                acorn_types::Mode::Live => modes.live = true,
+            }
+        }
+        if !modes.sandbox && !modes.live {
+            return Err("name at least one mode: sandbox, live or sandbox,live".to_owned());
+        }
+        Ok(modes)
+    }
+
+    /// Whether merchants of `mode` are served.
+    pub fn hosts(self, mode: acorn_types::Mode) -> bool {
+        match mode {
+            acorn_types::Mode::Sandbox => self.sandbox,
+            acorn_types::Mode::Live => self.live,
+        }
+    }
+}
+
+impl std::fmt::Display for Modes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.sandbox, self.live) {
+            (true, true) => f.write_str("sandbox,live"),
+            (true, false) => f.write_str("sandbox"),
+            _ => f.write_str("live"),
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -80,8 +143,9 @@ pub struct Config {
     pub instance_id: Option<String>,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
-    /// Sandbox mode: every provider simulated in-process, test helpers enabled.
-    pub sandbox: bool,
+    /// The merchant modes this server hosts (`--modes`); a merchant of another mode is refused
+    /// at the token grant.
+    pub modes: Modes,
     /// Delay between two sandbox registration steps.
     pub sandbox_step_delay: Duration,
     /// Whether this process runs the background worker.
@@ -120,9 +184,9 @@ pub struct Config {
     /// Waits between webhook delivery attempts (each jittered); after the last one fails the
     /// notification is dead-lettered.
     pub webhook_retry_schedule: Vec<Duration>,
-    /// Accept `http://` webhook URLs outside sandbox mode.
+    /// Accept `http://` webhook URLs for live merchants too.
     pub webhook_allow_http: bool,
-    /// Deliver to loopback, link-local and private addresses outside sandbox mode.
+    /// Accept and deliver to loopback, link-local and private addresses for live merchants too.
     pub webhook_allow_private: bool,
     /// Stripe's key, API base and webhook secret; with it, `stripe` is the real provider.
     pub stripe: Option<StripeConfig>,
@@ -144,8 +208,6 @@ impl Config {
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     /// The default time in-flight requests get on shutdown.
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-    /// Whether the sandbox is on by default.
-    pub const DEFAULT_SANDBOX: bool = true;
     /// The default delay between two sandbox registration steps.
     pub const DEFAULT_SANDBOX_STEP_DELAY: Duration = Duration::from_secs(1);
     /// The default number of tries per sync attempt (2 s, 6 s, 18 s, 54 s: five tries over
@@ -180,9 +242,9 @@ impl Config {
         Duration::from_secs(8 * 3600),
         Duration::from_secs(24 * 3600),
     ];
-    /// Whether `http://` webhook URLs are accepted outside sandbox mode by default.
+    /// Whether `http://` webhook URLs are accepted for live merchants by default.
     pub const DEFAULT_WEBHOOK_ALLOW_HTTP: bool = false;
-    /// Whether private addresses are delivered to outside sandbox mode by default.
+    /// Whether private addresses are accepted for live merchants by default.
     pub const DEFAULT_WEBHOOK_ALLOW_PRIVATE: bool = false;
     /// The default time between two reads of a registration still in progress at Stripe.
     pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(15 * 60);
@@ -202,7 +264,7 @@ impl Config {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             instance_id: None,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
-            sandbox: Self::DEFAULT_SANDBOX,
+            modes: Modes::BOTH,
             sandbox_step_delay: Self::DEFAULT_SANDBOX_STEP_DELAY,
             run_worker: true,
             job_poll_interval: Duration::from_millis(500),
@@ -276,6 +338,18 @@ pub fn default_database_url(data_dir: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::SqliteSynchronous;
+
+    #[test]
+    fn modes_parse_lists_of_sandbox_and_live() {
+        use super::Modes;
+        assert_eq!(Modes::parse("sandbox,live"), Ok(Modes::BOTH));
+        assert_eq!(Modes::parse(" LIVE "), Ok(Modes::LIVE));
+        assert_eq!(Modes::parse("sandbox"), Ok(Modes::SANDBOX));
+        assert!(Modes::parse("").is_err());
+        assert!(Modes::parse("test").is_err());
+        assert_eq!(Modes::LIVE.to_string(), "live");
+        assert!(!Modes::LIVE.hosts(acorn_types::Mode::Sandbox));
+    }
 
     #[test]
     fn sqlite_synchronous_parses_full_and_normal_only() {

@@ -88,7 +88,7 @@ pub async fn erase(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(id): CustomerPath,
 ) -> Result<Response, ApiError> {
-    customers::erase(&state.store, &state.files, &state.providers, merchant, id).await?;
+    customers::erase(&state, merchant, id).await?;
     let body = CustomerDeleted {
         id: id.to_string(),
         deleted: true,

@@ -89,10 +89,12 @@ fn public(state: &AppState) -> OpenApiRouter<AppState> {
 /// catcher so that a panicking handler still releases its idempotency key.
 fn protected(state: &AppState) -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::new();
-    if state.config.sandbox {
-        router = router
+    if state.config.modes.sandbox {
+        let sandbox = OpenApiRouter::new()
             .routes(routes!(sandbox::set_registration_status))
-            .routes(routes!(balances::append));
+            .routes(routes!(balances::append))
+            .route_layer(axum::middleware::from_fn(crate::http::auth::sandbox_only));
+        router = router.merge(sandbox);
     }
     router
         .routes(routes!(customers::create, customers::list))
@@ -119,6 +121,7 @@ fn protected(state: &AppState) -> OpenApiRouter<AppState> {
             state.clone(),
             crate::http::idempotency::layer,
         ))
+        .route_layer(axum::middleware::from_fn(crate::http::livemode::layer))
         .route_layer(from_fn_with_state(
             state.clone(),
             crate::http::ratelimit::api_layer,

@@ -1,4 +1,5 @@
-//! Sandbox test helpers (contract §7); routed only in sandbox mode.
+//! Sandbox test helpers (contract §7): routed when the server hosts sandbox merchants, and
+//! answered only to them (`auth::sandbox_only`; a live merchant gets 404).
 
 use acorn_types::{
     ApiResponse, DocumentsState, Provider, Registration, RegistrationStatus, TargetRole,

@@ -104,10 +104,17 @@ pub async fn grant(
             "invalid client credentials",
         ));
     };
+    if !state.config.modes.hosts(merchant.mode) {
+        return Err(crate::http::auth::mode_not_hosted(
+            merchant.mode,
+            state.config.modes,
+        ));
+    }
     let (access_token, expires_in) = state.auth.issue(merchant.id)?;
     Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_in,
+        livemode: merchant.mode.is_live(),
     }))
 }

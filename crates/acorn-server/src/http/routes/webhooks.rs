@@ -1,14 +1,16 @@
 //! `/api/v1/merchant/webhooks…` (contract §9; the official SDK's `WebhookService`): endpoint
 //! CRUD and toggle, notifications, replay.
 
-use acorn_types::{ApiResponse, CustomerId, FailureReason, NotificationId, ReasonCode, WebhookId};
+use acorn_types::{
+    ApiResponse, CustomerId, FailureReason, Mode, NotificationId, ReasonCode, WebhookId,
+};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::http::auth::AuthMerchant;
+use crate::http::auth::{AuthMerchant, MerchantMode};
 use crate::http::error::ApiError;
 use crate::http::extract::{query_pairs, JsonObject};
 use crate::http::state::AppState;
@@ -104,6 +106,7 @@ fn event_types(
 /// The body of a register or update, with every problem reported together.
 fn read_body(
     state: &AppState,
+    mode: Mode,
     body: &Map<String, Value>,
     url_required: bool,
 ) -> Result<EndpointPatch, ApiError> {
@@ -118,7 +121,7 @@ fn read_body(
     f.finish().map_err(ApiError::validation)?;
     let mut reasons = Vec::new();
     let types = event_types(body, &mut reasons);
-    let url = match url.map(|u| service::check_url(&state.config, &u)) {
+    let url = match url.map(|u| service::check_url(&state.config, mode, &u)) {
         Some(Ok(u)) => Some(u),
         Some(Err(message)) => {
             reasons.push(FailureReason::invalid("url", message));
@@ -149,9 +152,10 @@ fn read_body(
 pub async fn register(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
+    MerchantMode(mode): MerchantMode,
     JsonObject(body): JsonObject,
 ) -> Answer {
-    let patch = read_body(&state, &body, true)?;
+    let patch = read_body(&state, mode, &body, true)?;
     let url = patch.url.unwrap_or_default();
     let description = patch.description.flatten();
     let types = patch.event_types.flatten();
@@ -205,11 +209,12 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
+    MerchantMode(mode): MerchantMode,
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Answer {
     let id = webhook_id(&id)?;
-    let patch = read_body(&state, &body, false)?;
+    let patch = read_body(&state, mode, &body, false)?;
     let e = service::update(&state.store, merchant, id, patch).await?;
     ok("Webhook updated", render(&e, false))
 }

@@ -28,8 +28,10 @@ fn micros(d: Duration) -> i64 {
 
 /// Runs until `stop` turns true; in-flight deliveries get their timeout to finish.
 pub async fn run(state: Context, mut stop: watch::Receiver<bool>) {
-    let allow_private = state.config.sandbox || state.config.webhook_allow_private;
-    let client = match send::client(allow_private) {
+    // Sandbox merchants may deliver to loopback and private addresses (a local receiver); live
+    // merchants only with --webhook-allow-private. One client for each.
+    let clients = send::client(false).and_then(|guarded| Ok((guarded, send::client(true)?)));
+    let clients = match clients {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(
@@ -66,9 +68,9 @@ pub async fn run(state: Context, mut stop: watch::Receiver<bool>) {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     break;
                 };
-                let (state, client) = (state.clone(), client.clone());
+                let (state, clients) = (state.clone(), clients.clone());
                 tasks.spawn(async move {
-                    deliver(&state, &client, allow_private, &delivery).await;
+                    deliver(&state, &clients, &delivery).await;
                     drop(permit);
                 });
             }
@@ -86,14 +88,16 @@ pub async fn run(state: Context, mut stop: watch::Receiver<bool>) {
     .await;
 }
 
-/// The request body: `{id, api_version, event, category, data}`, the same on every attempt.
-pub fn body(delivery: &Delivery) -> String {
+/// The request body: `{id, api_version, event, category, livemode, data}`, the same on every
+/// attempt (`livemode` is the merchant's mode, contract §13).
+pub fn body(delivery: &Delivery, livemode: bool) -> String {
     let data: Value = serde_json::from_str(&delivery.data).unwrap_or(Value::Null);
     json!({
         "id": format!("{}{}", acorn_types::NotificationId::PREFIX, delivery.id),
         "api_version": "v1",
         "event": delivery.event,
         "category": delivery.category,
+        "livemode": livemode,
         "data": data,
     })
     .to_string()
@@ -108,8 +112,24 @@ pub fn retry_wait(schedule: &[Duration], failures: i64) -> Option<Duration> {
     Some(base.mul_f64(factor))
 }
 
-async fn deliver(state: &Context, client: &reqwest::Client, allow_private: bool, d: &Delivery) {
-    let outcome = send::post(client, allow_private, &d.url, &d.secret, body(d)).await;
+/// One attempt of `d`: the merchant's mode decides the address guard (sandbox merchants may
+/// reach loopback and private addresses) and the payload's `livemode`.
+async fn deliver(
+    state: &Context,
+    (guarded, open): &(reqwest::Client, reqwest::Client),
+    d: &Delivery,
+) {
+    let merchant = acorn_types::MerchantId::parse(&d.merchant_id).ok();
+    let mode = match merchant {
+        Some(m) => state.store.merchant_mode(m).await.ok().flatten(),
+        None => None,
+    };
+    // A merchant whose mode cannot be read now is treated as live: the stricter guard.
+    let mode = mode.unwrap_or(acorn_types::Mode::Live);
+    let allow_private = mode == acorn_types::Mode::Sandbox || state.config.webhook_allow_private;
+    let client = if allow_private { open } else { guarded };
+    let body = body(d, mode.is_live());
+    let outcome = send::post(client, allow_private, &d.url, &d.secret, body).await;
     let now = now_micros();
     let failures = d.failures + 1;
     let next = if outcome.acknowledged() {
@@ -132,22 +152,22 @@ async fn deliver(state: &Context, client: &reqwest::Client, allow_private: bool,
         NextStep::DeadLetter => "dead_lettered",
     };
     state.metrics.delivery(label);
+    // Logs name the ids as the API shows them (`ntf_…`, `wh_…`), never bare uuids.
+    let notification = format!("{}{}", acorn_types::NotificationId::PREFIX, d.id);
+    let webhook = format!("{}{}", acorn_types::WebhookId::PREFIX, d.webhook_id);
     match state.store.record_attempt(d, attempt, next, now).await {
         Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            notification = d.id,
-            "webhook delivery lease lost; not recorded"
-        ),
+        Ok(false) => tracing::warn!(notification, "webhook delivery lease lost; not recorded"),
         Err(e) => tracing::warn!(
-            notification = d.id,
+            notification,
             error = format!("{e:#}"),
             "recording a webhook attempt failed"
         ),
     }
     if let Some(error) = &outcome.error {
         tracing::info!(
-            notification = d.id,
-            webhook = d.webhook_id,
+            notification,
+            webhook,
             error,
             outcome = label,
             "webhook delivery failed"

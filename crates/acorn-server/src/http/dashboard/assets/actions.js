@@ -1,6 +1,7 @@
-// What a merchant (and, in sandbox mode, a developer) can do to one customer: submit a
-// registration, populate, sync, upload files, and the sandbox helpers.
-import { post } from '/dashboard/api.js';
+// What a merchant (and, for a sandbox merchant, a developer) can do to one customer: submit a
+// registration, populate, sync, upload files, and the sandbox helpers (never shown to a live
+// merchant: its sandbox routes answer 404).
+import { post, isLive } from '/dashboard/api.js';
 import { h, field, select, flash, showError, clearErrors, PROVIDERS, ROLES } from '/dashboard/ui.js';
 
 const changed = () => window.dispatchEvent(new Event('acorn:customer-changed'));
@@ -103,8 +104,9 @@ const SANDBOX = [
   ['Put in review', { status: 'processing', manual_review: true }],
 ];
 
-// The sandbox helper buttons for one registration (404 when the server is not in sandbox mode).
+// The sandbox helper buttons for one registration (none for a live merchant).
 export function sandboxButtons(customerId, r) {
+  if (isLive()) return h('span', { class: 'muted' }, 'live');
   const path = `/api/v1/sandbox/customers/${encodeURIComponent(customerId)}/registrations/${r.provider}/${r.target_role}/status`;
   return h('div', { class: 'row' }, SANDBOX.map(([label, body]) => {
     const b = h('button', { type: 'button', class: 'secondary', 'aria-label': `${label} ${r.provider} ${r.target_role}` }, label);
@@ -117,5 +119,7 @@ export function sandboxButtons(customerId, r) {
 }
 
 export function actions(c) {
-  return h('div', {}, submitForm(c), populateForm(c), syncForm(c), uploadForm(c), ledgerForm(c));
+  const forms = [submitForm(c), populateForm(c), syncForm(c), uploadForm(c)];
+  if (!isLive()) forms.push(ledgerForm(c));
+  return h('div', {}, ...forms);
 }

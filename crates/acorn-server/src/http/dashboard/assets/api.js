@@ -1,6 +1,8 @@
 // The JSON API client. The bearer token lives only in this module's variable: it is gone when
 // the tab closes or reloads, and signing out forgets it.
 let token = null;
+// The signed-in merchant's mode, from the token grant: live merchants have no sandbox helpers.
+let live = false;
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -12,7 +14,8 @@ export class ApiError extends Error {
 }
 
 export const signedIn = () => token !== null;
-export const signOut = () => { token = null; };
+export const signOut = () => { token = null; live = false; };
+export const isLive = () => live;
 
 export async function signIn(clientId, clientSecret) {
   const res = await fetch('/api/v1/merchant/token/grant', {
@@ -23,6 +26,7 @@ export async function signIn(clientId, clientSecret) {
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, body);
   token = body.access_token;
+  live = body.livemode === true;
 }
 
 // Calls the API; `body` is JSON unless it is a FormData. Resolves to the `data` of the envelope.
