@@ -239,16 +239,17 @@ pub async fn create_merchant(
 #[derive(Debug, Clone, Copy)]
 pub struct AuthMerchant(pub MerchantId);
 
+/// What [`require`] put in the request's extensions. Absent only on a route mounted outside
+/// the auth layer: refuse rather than serve it.
+fn authenticated<T: Copy + Send + Sync + 'static>(parts: &Parts) -> Result<T, ApiError> {
+    parts.extensions.get::<T>().copied().ok_or_else(missing_token)
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for AuthMerchant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        // Absent only on a route mounted outside the auth layer: refuse rather than serve it.
-        parts
-            .extensions
-            .get::<AuthMerchant>()
-            .copied()
-            .ok_or_else(missing_token)
+        authenticated(parts)
     }
 }
 
@@ -260,11 +261,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MerchantMode {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<MerchantMode>()
-            .copied()
-            .ok_or_else(missing_token)
+        authenticated(parts)
     }
 }
 

@@ -96,28 +96,27 @@ impl ApiError {
         self
     }
 
+    // The failures a request shares with the units of work are made by `ServiceError` (one
+    // home for their message and reasons); these are their HTTP spellings.
+
     /// 422 with every reason found.
     pub fn validation(reasons: Vec<FailureReason>) -> Self {
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed");
-        e.0.reasons = reasons;
-        e
+        ServiceError::validation(reasons).into()
     }
 
     /// 422 for one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::validation(vec![FailureReason::invalid(field, message)])
+        ServiceError::invalid(field, message).into()
     }
 
     /// 400 with one reason.
     pub fn bad_request(code: ReasonCode, message: impl Into<String>, fields: &[&str]) -> Self {
-        let message = message.into();
-        Self::new(StatusCode::BAD_REQUEST, message.clone())
-            .with_reason(FailureReason::new(code, message, fields))
+        ServiceError::bad_request(code, message, fields).into()
     }
 
     /// 404 — also the answer for another merchant's objects.
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Resource not found")
+        ServiceError::not_found().into()
     }
 
     /// 401 with `WWW-Authenticate: Bearer`.
@@ -136,7 +135,7 @@ impl ApiError {
 
     /// 409.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, message)
+        ServiceError::conflict(message).into()
     }
 
     /// 413.
@@ -159,9 +158,7 @@ impl ApiError {
 
     /// 500: the cause goes to the log, never to the client.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
-        e.0.cause = Some(cause.into());
-        e
+        ServiceError::internal(cause).into()
     }
 
     /// The HTTP status.
