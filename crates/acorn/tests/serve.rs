@@ -473,3 +473,33 @@ async fn json_logs_and_the_banner_are_one_json_stream() {
         assert_eq!(v["target"], "acorn::banner", "{line}");
     }
 }
+
+/// A SQLite `--database-url` without `--data-dir`: the data directory is the database's own, so
+/// the master key and uploaded files live beside the database, not in `./acorn-data`.
+#[tokio::test]
+async fn a_sqlite_url_keeps_its_files_and_key_beside_the_database() {
+    let root = tempfile::tempdir().expect("dir");
+    let cwd = root.path().join("work");
+    std::fs::create_dir(&cwd).unwrap();
+    let db = root.path().join("db").join("acorn.db");
+    let mut command = acorn();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .current_dir(&cwd)
+        .env_remove("ACORN_DATA_DIR")
+        .env_remove("ACORN_DATABASE_URL")
+        .stderr(Stdio::null());
+    let (child, lines) = start_command(command).await;
+    assert_eq!(
+        banner_field(&lines, "Data directory:"),
+        root.path().join("db").display().to_string()
+    );
+    assert!(root.path().join("db").join("master.key").exists());
+    assert!(
+        !cwd.join("acorn-data").exists(),
+        "nothing in the working directory"
+    );
+    assert!(stop(child).await);
+}

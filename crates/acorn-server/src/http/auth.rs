@@ -242,7 +242,11 @@ pub struct AuthMerchant(pub MerchantId);
 /// What [`require`] put in the request's extensions. Absent only on a route mounted outside
 /// the auth layer: refuse rather than serve it.
 fn authenticated<T: Copy + Send + Sync + 'static>(parts: &Parts) -> Result<T, ApiError> {
-    parts.extensions.get::<T>().copied().ok_or_else(missing_token)
+    parts
+        .extensions
+        .get::<T>()
+        .copied()
+        .ok_or_else(missing_token)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for AuthMerchant {
