@@ -78,8 +78,15 @@ fn customer() -> Value {
         };
         props.insert((*name).to_owned(), schema);
     }
-    let required: Vec<&String> = props.keys().collect();
+    let required: Vec<String> = props.keys().cloned().collect();
+    // Added by the HTTP layer to every object of an answer (contract §13), not a stored field.
+    props.insert("livemode".into(), livemode());
     json!({"type": "object", "properties": props, "required": required})
+}
+
+/// `livemode`: whether the merchant that owns the object is live (contract §13).
+fn livemode() -> Value {
+    json!({"type": "boolean", "description": "true for a live merchant's object, false for a sandbox merchant's"})
 }
 
 fn sync_attempt() -> Value {
@@ -100,7 +107,7 @@ fn main_schemas() -> Value {
         "provider_response": {}, "rejection_reason": nullable(json!({"type": "string"})), "readiness": {}, "failure_reasons": {},
         "changes": {}, "action_required": {"type": "boolean"}, "documents": {"type": "string", "enum": strings(DocumentsState::ALL)},
         "manual_review": {"type": "boolean"}, "missing_fields": {"type": "array", "items": {"type": "string"}},
-        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}});
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "livemode": livemode()}});
     let total = json!({"type": "object", "properties": {"currency": {"type": "string"}, "available": {"type": "integer"},
         "pending": {"type": "integer"}, "reserved": {"type": "integer"}, "instant_payouts": {"type": "integer"}}});
     let batch_request = json!({"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
@@ -131,7 +138,7 @@ fn main_schemas() -> Value {
             "client_id": {"type": "string", "minLength": 1}, "client_secret": {"type": "string", "minLength": 1},
             "grant_type": {"const": "client_credentials"}}},
         "TokenResponse": {"type": "object", "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
-            "expires_in": {"type": "integer", "description": "seconds"}}},
+            "expires_in": {"type": "integer", "description": "seconds"}, "livemode": livemode()}},
         "CustomerWrite": customer_write(false),
         "CustomerCreate": customer_write(true),
         "Customer": customer(),
