@@ -4,6 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::{Provider, TargetRole};
 
+/// The buckets of an account's balance in each currency, as the sandbox ledger and the
+/// balance totals name them.
+pub const BUCKETS: [&str; 4] = ["available", "pending", "reserved", "instant_payouts"];
+
 /// `data` of `GET /api/v1/customers/{id}/balances`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {

@@ -16,6 +16,7 @@ use crate::customer::{CustomerPatch, WriteMode};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::idempotency::IdempotencyKey;
 use crate::requests::parse::joined;
+use crate::requests::FromBody;
 use crate::CustomerRequest;
 
 /// The most items one batch may hold.
@@ -73,12 +74,14 @@ impl CustomerBatchBodyItem {
     }
 }
 
-impl CustomerBatchBody {
+impl FromBody for CustomerBatchBody {
+    const NAME: &'static str = "CustomerBatchRequest";
+
     /// Reads a batch body with the server's rules, naming every malformed part at once: only
     /// `items`, an array of 1 to [`BATCH_MAX_ITEMS`] objects, each with only
     /// `idempotency_key` (a valid key or null) and `customer` (an object, required). A
     /// customer's own field errors are not the batch's: see [`CustomerBatchBodyItem::patch`].
-    pub fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
         let mut reasons = Vec::new();
         for key in body.keys().filter(|k| k.as_str() != "items") {
             reasons.push(FailureReason::invalid(
@@ -98,6 +101,18 @@ impl CustomerBatchBody {
         } else {
             Err(reasons)
         }
+    }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        use crate::openapi::nullable;
+        serde_json::json!({"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
+            "items": {"type": "array", "minItems": 1, "maxItems": BATCH_MAX_ITEMS, "items": {
+                "type": "object", "required": ["customer"], "additionalProperties": false, "properties": {
+                    "idempotency_key": nullable(serde_json::json!({"type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": "^[\\x20-\\x7E]{1,255}$"})),
+                    "customer": {"type": "object", "description":
+                        "a customer as POST /api/v1/customers takes it (CustomerCreate); its own refusals are that item's result, not the batch's"}}}}}})
     }
 }
 

@@ -47,8 +47,10 @@ pub use ids::{
 };
 pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, RoleSchema};
 pub use requests::{
-    BalanceFilter, CustomerRequest, ListParams, PlatformRequest, SchemaQuery,
-    SubmitRegistrationRequest, SyncRequest, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SYNCABLE_PROVIDERS,
+    BalanceFilter, CustomerCreate, CustomerRequest, CustomerUpdate, FromBody, LedgerEntryRequest,
+    ListParams, PlatformRequest, SandboxStatusRequest, SchemaQuery, SubmitRegistrationRequest,
+    SyncRequest, WebhookRegister, WebhookUpdate, WebhookWrite, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,
+    SYNCABLE_PROVIDERS,
 };
 pub use sync::SyncAttempt;
 pub use time::{InvalidTimestamp, Timestamp};

@@ -1,7 +1,7 @@
 //! Extractors that own their rejections, so malformed input gets the same envelope as every
 //! other error instead of axum's plain-text defaults.
 
-use acorn_types::{CustomerId, FailureReason};
+use acorn_types::{CustomerId, FailureReason, FromBody};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::request::Parts;
@@ -74,6 +74,20 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         }
         let bytes = body_bytes(req, state).await?;
         parse_object(&bytes).map(JsonObject)
+    }
+}
+
+/// A JSON body read by its type's one parser ([`FromBody`]): a [`JsonObject`] first, then
+/// `T::from_body`, whose reasons are the 422. The same parser the SDK uses, and the same type
+/// whose schema the OpenAPI document shows.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: FromBody> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonObject(body) = JsonObject::from_request(req, state).await?;
+        T::from_body(&body).map(Body).map_err(ApiError::validation)
     }
 }
 

@@ -9,9 +9,6 @@ use sqlx::Row;
 use super::sql::Sql;
 use super::{Store, StoreError};
 
-/// The four balance buckets.
-pub const BUCKETS: [&str; 4] = ["available", "pending", "reserved", "instant_payouts"];
-
 impl Store {
     /// Appends one entry; returns its id (bare uuid).
     pub async fn append_ledger_entry(

@@ -48,7 +48,6 @@ pub use customer_list::{ListPage, ListQuery, Page, RegistrationFilter};
 pub use customers::UpdateOutcome;
 pub use files::StoredFile;
 pub use job_kind::JobKind;
-pub use ledger::BUCKETS;
 pub use merchants::{MerchantSummary, NewMerchant, SetModeError};
 pub use registrations::RegistrationKey;
 

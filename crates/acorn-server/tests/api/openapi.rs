@@ -69,6 +69,30 @@ fn concrete(path: &str) -> String {
 }
 
 both_stores! {
+    async fn every_json_request_body_is_the_schema_of_the_type_the_server_parses(app) {
+        let doc = app.send(Method::GET, "/openapi.json", None, None, &[]).await.body;
+        let bodies = acorn_types::openapi::body_schemas();
+        let mut seen = 0;
+        for (method, path, op) in operations(&doc) {
+            let Some(content) = op["requestBody"]["content"].as_object() else { continue };
+            for (media, c) in content {
+                if media.starts_with("multipart/") || path.ends_with("/providers/stripe/webhook") {
+                    continue; // an upload, or Stripe's own event as Stripe sends it
+                }
+                let reference = c["schema"]["$ref"].as_str().unwrap_or_default();
+                let name = reference.trim_start_matches("#/components/schemas/");
+                let body = bodies.iter().find(|(n, _)| *n == name);
+                let Some((_, schema)) = body else {
+                    panic!("{method} {path} ({media}): {reference:?} is not a parsed body type");
+                };
+                assert_eq!(&doc["components"]["schemas"][name], schema, "{name}");
+                assert!(schema["properties"].is_object(), "{name} has no properties");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 11, "{seen} request bodies");
+    }
+
     async fn every_served_route_is_documented_and_every_documented_one_served(app) {
         let res = app.send(Method::GET, "/openapi.json", None, None, &[]).await;
         assert_eq!(res.status, 200);

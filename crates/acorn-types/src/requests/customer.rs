@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::customer::{CustomerPatch, WriteMode};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::requests::parse::joined;
+use crate::requests::FromBody;
 
 macro_rules! customer_request {
     ($($(#[$doc:meta])* $field:ident : $ty:ty),+ $(,)?) => {
@@ -204,6 +205,40 @@ impl<'de> Deserialize<'de> for CustomerRequest {
         let body = Map::<String, Value>::deserialize(d)?;
         Self::from_body(&body, WriteMode::Update)
             .map_err(|reasons| serde::de::Error::custom(joined(&reasons)))
+    }
+}
+
+/// `POST /api/v1/customers`: a customer as the server validates a create (`email` required).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerCreate(pub CustomerPatch);
+
+impl FromBody for CustomerCreate {
+    const NAME: &'static str = "CustomerCreate";
+
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+        CustomerPatch::parse(body, WriteMode::Create).map(CustomerCreate)
+    }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        crate::openapi::customer_write(true)
+    }
+}
+
+/// `PUT /api/v1/customers/{id}`: the fields to change (absent = unchanged, `null` = cleared).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerUpdate(pub CustomerPatch);
+
+impl FromBody for CustomerUpdate {
+    const NAME: &'static str = "CustomerWrite";
+
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+        CustomerPatch::parse(body, WriteMode::Update).map(CustomerUpdate)
+    }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        crate::openapi::customer_write(false)
     }
 }
 

@@ -14,13 +14,18 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serializer};
 
+mod body;
 mod customer;
 mod list;
 pub mod parse;
 mod registration;
 mod sync;
 
-pub use customer::CustomerRequest;
+pub use body::{
+    FromBody, LedgerEntryRequest, SandboxStatusRequest, WebhookRegister, WebhookUpdate,
+    WebhookWrite,
+};
+pub use customer::{CustomerCreate, CustomerRequest, CustomerUpdate};
 pub use list::{BalanceFilter, ListParams, SchemaQuery, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use registration::{PlatformRequest, SubmitRegistrationRequest};
 pub use sync::{SyncRequest, SYNCABLE_PROVIDERS};

@@ -215,7 +215,7 @@ macro_rules! deserialize_via_from_body {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let body = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-                Self::from_body(&body).map_err(|reasons| {
+                <$name as $crate::requests::FromBody>::from_body(&body).map_err(|reasons| {
                     serde::de::Error::custom($crate::requests::parse::joined(&reasons))
                 })
             }

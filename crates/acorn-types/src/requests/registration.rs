@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::enums::{Provider, TargetRole};
 use crate::envelope::FailureReason;
 use crate::requests::parse::{deserialize_via_from_body, BodyFields};
+use crate::requests::FromBody;
 
 /// Body of `populate_platform` (`POST /api/v1/customers/{id}/platforms`, contract §4.8):
 /// `{"provider": …, "target_role": …, ...extra}`. The extra keys are provider data.
@@ -102,11 +103,13 @@ impl fmt::Debug for SubmitRegistrationRequest {
     }
 }
 
-impl SubmitRegistrationRequest {
+impl FromBody for SubmitRegistrationRequest {
+    const NAME: &'static str = "SubmitRequest";
+
     /// Parses a submit body with the server's rules, reporting every problem at once: only
     /// `provider`, `target_role` (both required) and `provider_data` (an object; `null` is
     /// absent). Whether the provider accepts the role is the server's schema to check.
-    pub fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
         let mut f = BodyFields::new(body);
         f.only(&["provider", "target_role", "provider_data"]);
         let provider = f.required("provider", Provider::parse);
@@ -122,14 +125,24 @@ impl SubmitRegistrationRequest {
             _ => Err(reasons),
         }
     }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        use crate::openapi::{nullable, reference};
+        serde_json::json!({"type": "object", "required": ["provider", "target_role"], "additionalProperties": false,
+            "properties": {"provider": reference("Provider"), "target_role": reference("TargetRole"),
+                "provider_data": nullable(serde_json::json!({"type": "object"}))}})
+    }
 }
 
 deserialize_via_from_body!(SubmitRegistrationRequest);
 
-impl PlatformRequest {
+impl FromBody for PlatformRequest {
+    const NAME: &'static str = "PlatformRequest";
+
     /// Parses a populate-platform body with the server's rules, reporting every problem at
     /// once: `provider` and `target_role` required; every other key is provider data.
-    pub fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
         let mut f = BodyFields::new(body);
         let provider = f.required("provider", Provider::parse);
         let target_role = f.required("target_role", TargetRole::parse);
@@ -146,6 +159,14 @@ impl PlatformRequest {
             }),
             _ => Err(reasons),
         }
+    }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        use crate::openapi::reference;
+        serde_json::json!({"type": "object", "required": ["provider", "target_role"],
+            "properties": {"provider": reference("Provider"), "target_role": reference("TargetRole")},
+            "additionalProperties": true})
     }
 }
 

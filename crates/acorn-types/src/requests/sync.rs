@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::enums::{Provider, SyncField, UnknownValue};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::requests::parse::{deserialize_via_from_body, done, BodyFields};
+use crate::requests::FromBody;
 
 /// Providers a customer can be synced to.
 pub const SYNCABLE_PROVIDERS: [Provider; 6] = [
@@ -39,12 +40,16 @@ impl SyncRequest {
     pub fn provider(&self) -> Option<Provider> {
         self.providers.first().copied()
     }
+}
+
+impl FromBody for SyncRequest {
+    const NAME: &'static str = "SyncRequest";
 
     /// Parses a sync body with the server's rules. Unknown keys are refused first, on their
     /// own; then `providers` and `fields` (non-empty arrays of strings, repeats kept once) are
     /// read, every problem reported at once; only when both are well-formed are "exactly one
     /// provider", "a provider that can be synced" and "at least one field" checked.
-    pub fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
         let mut f = BodyFields::new(body);
         f.only(&["providers", "fields"]);
         f.finish()?;
@@ -76,6 +81,16 @@ impl SyncRequest {
             }
         }
         done(Self { providers, fields }, reasons)
+    }
+
+    #[cfg(feature = "openapi")]
+    fn schema() -> Value {
+        use crate::openapi::{names, one_of};
+        serde_json::json!({"type": "object", "required": ["providers", "fields"], "additionalProperties": false,
+            "properties": {
+            "providers": {"type": "array", "minItems": 1, "maxItems": 1,
+                "items": one_of(&names(&SYNCABLE_PROVIDERS))},
+            "fields": {"type": "array", "minItems": 1, "items": one_of(&names(SyncField::ALL))}}})
     }
 }
 

@@ -1,7 +1,8 @@
-//! Names for the component schemas that the handlers' `#[utoipa::path]` attributes refer to
-//! (`request_body = CustomerWrite`, `body = CustomerEnvelope`). Each is a name only: the
-//! schema itself is built in [`super::schemas`] from the contract's tables and replaces the
-//! placeholder when the document is finished, and a test checks that every name resolves.
+//! Names for the response (and non-JSON request) schemas that the handlers' `#[utoipa::path]`
+//! attributes refer to (`body = CustomerEnvelope`). Each is a name only: the schema itself is
+//! built in [`super::schemas`] and replaces the placeholder when the document is finished, and
+//! a test checks that every name resolves. JSON request bodies are not here: they are the
+//! `acorn-types` types the server parses, each with its schema (`FromBody`).
 
 use std::borrow::Cow;
 
@@ -29,34 +30,23 @@ macro_rules! components {
 }
 
 components!(
-    TokenRequest,
     TokenResponse,
-    CustomerWrite,
-    CustomerCreate,
     CustomerEnvelope,
     CustomerListEnvelope,
-    CustomerBatchRequest,
     CustomerBatchEnvelope,
-    SyncRequest,
     NullEnvelope,
     SyncAttemptsEnvelope,
     BalancesEnvelope,
     FileUpload,
     FilesEnvelope,
-    PlatformRequest,
     RegistrationsEnvelope,
     RegistrationEnvelope,
-    SubmitRequest,
     SchemaEnvelope,
     EventsEnvelope,
-    SandboxStatusRequest,
-    LedgerEntryRequest,
     LedgerEntryEnvelope,
     Health,
     ErrorEnvelope,
     MetricsText,
-    WebhookRegister,
-    WebhookUpdate,
     WebhookEnvelope,
     WebhooksEnvelope,
     WebhookDeletedEnvelope,

@@ -3,6 +3,7 @@
 //! path parameters come from the path template itself.
 
 use acorn_types::countries::ISO_3166_ALPHA2;
+use acorn_types::openapi::one_of;
 use acorn_types::{
     CustomerStatus, DocumentType, EventKind, Provider, RegistrationStatus, TargetRole,
     DEFAULT_LIST_LIMIT, MAX_IDEMPOTENCY_KEY_LEN, MAX_LIST_LIMIT,
@@ -23,13 +24,6 @@ fn alternatives(values: &[String]) -> String {
         .map(|v| regex_escape(v))
         .collect::<Vec<_>>()
         .join("|")
-}
-
-/// One value of a closed vocabulary, as the parsers take it: any case, surrounding space trimmed.
-pub(super) fn one_of(values: &[String]) -> Value {
-    let one = alternatives(values);
-    json!({"type": "string", "pattern": format!("(?i)^\\s*({one})\\s*$"),
-           "description": format!("one of (any case): {}", values.join(", "))})
 }
 
 /// A comma-separated list of values from a closed vocabulary (any case, items trimmed).

@@ -1,64 +1,21 @@
 //! The document's component schemas, generated from the same tables the server validates
 //! with — the customer field specs and the closed vocabularies — so they cannot drift.
 
-use acorn_types::countries::ISO_3166_ALPHA2;
 use acorn_types::customer::{FieldKind, READ_ONLY_FIELDS, WRITABLE_FIELDS};
 use acorn_types::{
-    CustomerStatus, DocumentType, DocumentsState, FileType, Gender, Provider, RegistrationStatus,
-    SyncField, TargetRole,
+    CustomerStatus, DocumentsState, FileType, Provider, RegistrationStatus, TargetRole,
 };
 use serde_json::{json, Map, Value};
 
-use super::params::one_of;
+use acorn_types::openapi::{field_schema, names, nullable, one_of, reference as r};
 
 fn strings<T: std::fmt::Display>(all: &[T]) -> Value {
     json!(all.iter().map(ToString::to_string).collect::<Vec<_>>())
 }
 
-fn r(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-fn nullable(schema: Value) -> Value {
-    json!({"anyOf": [schema, {"type": "null"}]})
-}
-
 /// A closed vocabulary's schema as `acorn-types` defines it (its `openapi` feature).
 fn vocabulary<T: utoipa::PartialSchema>() -> Value {
     serde_json::to_value(T::schema()).unwrap_or_else(|_| json!({"type": "string"}))
-}
-
-fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
-    all.iter().map(ToString::to_string).collect()
-}
-
-fn field_schema(kind: FieldKind) -> Value {
-    match kind {
-        FieldKind::Text => json!({"type": "string", "minLength": 1, "maxLength": 255}),
-        FieldKind::Email => json!({"type": "string", "format": "email", "maxLength": 254}),
-        FieldKind::DocumentType => one_of(&names(DocumentType::ALL)),
-        FieldKind::PastDate => json!({"type": "string", "format": "date"}),
-        FieldKind::PhoneCountryCode => json!({"type": "string", "pattern": "^\\+?[0-9]{1,4}$"}),
-        FieldKind::Digits => json!({"type": "string", "pattern": "^[0-9]{1,20}$"}),
-        FieldKind::Country => one_of(&names(&ISO_3166_ALPHA2)),
-        FieldKind::Gender => one_of(&names(Gender::ALL)),
-        FieldKind::Number => {
-            json!({"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}]})
-        }
-        FieldKind::Object => json!({"type": "object", "description": "at most 16 KiB serialized"}),
-    }
-}
-
-/// The write body: absent = unchanged, `null` = cleared (never for `email`, which a create
-/// also requires).
-fn customer_write(create: bool) -> Value {
-    let mut props: Map<String, Value> = WRITABLE_FIELDS
-        .iter()
-        .map(|f| (f.name.to_owned(), nullable(field_schema(f.kind))))
-        .collect();
-    props.insert("email".into(), field_schema(FieldKind::Email));
-    let required: &[&str] = if create { &["email"] } else { &[] };
-    json!({"type": "object", "properties": props, "additionalProperties": false, "required": required})
 }
 
 fn customer() -> Value {
@@ -110,13 +67,6 @@ fn main_schemas() -> Value {
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "livemode": livemode()}});
     let total = json!({"type": "object", "properties": {"currency": {"type": "string"}, "available": {"type": "integer"},
         "pending": {"type": "integer"}, "reserved": {"type": "integer"}, "instant_payouts": {"type": "integer"}}});
-    let batch_request = json!({"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
-        "items": {"type": "array", "minItems": 1, "maxItems": acorn_types::BATCH_MAX_ITEMS, "items": {
-            "type": "object", "required": ["customer"], "additionalProperties": false, "properties": {
-                "idempotency_key": nullable(json!({"type": "string", "minLength": 1, "maxLength": 255,
-                    "pattern": "^[\\x20-\\x7E]{1,255}$"})),
-                "customer": {"type": "object", "description":
-                    "a customer as POST /api/v1/customers takes it (CustomerCreate); its own refusals are that item's result, not the batch's"}}}}}});
     let batch_envelope = envelope(
         json!({"type": "object", "properties": {"results": {"type": "array",
         "items": {"type": "object", "properties": {"status": {"type": "integer"}, "replayed": {"type": "boolean"},
@@ -133,14 +83,8 @@ fn main_schemas() -> Value {
         "ErrorEnvelope": {"type": "object", "required": ["msg", "error_code", "failure_reasons", "data"], "properties": {
             "msg": {"type": "string"}, "error_code": {"type": "string"},
             "failure_reasons": {"type": "array", "items": r("FailureReason")}, "data": {"type": "null"}}},
-        "TokenRequest": {"type": "object", "required": ["client_id", "client_secret", "grant_type"],
-            "additionalProperties": false, "properties": {
-            "client_id": {"type": "string", "minLength": 1}, "client_secret": {"type": "string", "minLength": 1},
-            "grant_type": {"const": "client_credentials"}}},
         "TokenResponse": {"type": "object", "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"},
             "expires_in": {"type": "integer", "description": "seconds"}, "livemode": livemode()}},
-        "CustomerWrite": customer_write(false),
-        "CustomerCreate": customer_write(true),
         "Customer": customer(),
         "CustomerEnvelope": envelope(r("Customer")),
         "CustomerListEnvelope": envelope(json!({"type": "object", "properties": {"count": {"type": "integer"},
@@ -151,14 +95,6 @@ fn main_schemas() -> Value {
         "Registration": registration,
         "RegistrationsEnvelope": envelope(json!({"type": "array", "items": r("Registration")})),
         "RegistrationEnvelope": envelope(r("Registration")),
-        "SubmitRequest": {"type": "object", "required": ["provider", "target_role"], "additionalProperties": false,
-            "properties": {"provider": r("Provider"), "target_role": r("TargetRole"), "provider_data": nullable(json!({"type": "object"}))}},
-        "PlatformRequest": {"type": "object", "required": ["provider", "target_role"],
-            "properties": {"provider": r("Provider"), "target_role": r("TargetRole")}, "additionalProperties": true},
-        "SyncRequest": {"type": "object", "required": ["providers", "fields"], "additionalProperties": false, "properties": {
-            "providers": {"type": "array", "minItems": 1, "maxItems": 1,
-                "items": one_of(&names(&acorn_types::SYNCABLE_PROVIDERS))},
-            "fields": {"type": "array", "minItems": 1, "items": one_of(&names(SyncField::ALL))}}},
         "NullEnvelope": envelope(json!({"type": "null"})),
         "BalancesEnvelope": envelope(json!({"type": "object", "properties": {"as_of": {"type": "string"}, "filters": {"type": "object"},
             "balances": {"type": "array", "items": {"type": "object", "properties": {"account_id": {"type": "string"},
@@ -169,7 +105,6 @@ fn main_schemas() -> Value {
             "file_type": {"type": "string", "enum": strings(FileType::ALL)}, "name": {"type": "string"},
             "content_type": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
             "url": {"type": "string"}, "created_at": {"type": "string"}}}})),
-        "CustomerBatchRequest": batch_request,
         "CustomerBatchEnvelope": batch_envelope,
     })
 }
@@ -187,17 +122,6 @@ fn more_schemas() -> Value {
                 "properties": {"id": {"type": "string"}, "api_version": {"type": "string"},
                     "event": {"type": "string"}, "category": {"type": "string"}, "data": {},
                     "created_at": {"type": "string"}}}}}})),
-        "SandboxStatusRequest": {"type": "object", "required": ["status"], "additionalProperties": false,
-            "properties": {"status": r("RegistrationStatus"),
-                "rejection_reason": nullable(json!({"type": "string"})),
-                "documents": nullable(one_of(&names(DocumentsState::ALL))),
-                "manual_review": nullable(json!({"type": "boolean"}))}},
-        "LedgerEntryRequest": {"type": "object", "additionalProperties": false,
-            "required": ["provider", "role", "currency", "bucket", "amount"],
-            "properties": {"provider": r("Provider"), "role": r("TargetRole"),
-                "currency": one_of(&names(&acorn_types::currencies::ISO_4217)),
-                "bucket": {"type": "string", "pattern": format!("(?i)^({})$", crate::store::BUCKETS.join("|"))},
-                "amount": {"type": "integer", "description": "in the currency's minor unit"}}},
         "LedgerEntryEnvelope": envelope(json!({"type": "object"})),
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "FileUpload": {"type": "object", "required": ["file_type", "file"], "additionalProperties": false, "properties": {
@@ -212,11 +136,6 @@ fn more_schemas() -> Value {
 /// Stripe's own events.
 fn webhook_schemas() -> Value {
     let envelope = |data: Value| json!({"type": "object", "properties": {"msg": {"type": "string"}, "data": data}, "required": ["msg", "data"]});
-    let kinds: Vec<String> = acorn_types::EventKind::all()
-        .map(|k| k.as_str().to_owned())
-        .collect();
-    let event_types = nullable(json!({"type": "array", "minItems": 1, "items": one_of(&kinds)}));
-    let url = json!({"type": "string", "format": "uri", "pattern": "^https?://[^\\s/?#]+"});
     let endpoint = json!({"type": "object", "required": ["id", "url", "is_active"], "properties": {
         "id": {"type": "string"}, "url": {"type": "string"}, "description": nullable(json!({"type": "string"})),
         "is_active": {"type": "boolean"}, "event_types": nullable(json!({"type": "array", "items": {"type": "string"}})),
@@ -227,10 +146,6 @@ fn webhook_schemas() -> Value {
         "webhook_id": {"type": "string"}, "delivery_attempts": {"type": "array", "items": {"type": "object"}},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}});
     json!({
-        "WebhookRegister": {"type": "object", "required": ["url"], "additionalProperties": false, "properties": {
-            "url": url, "description": nullable(json!({"type": "string"})), "event_types": event_types}},
-        "WebhookUpdate": {"type": "object", "additionalProperties": false, "properties": {
-            "url": nullable(url.clone()), "description": nullable(json!({"type": "string"})), "event_types": event_types}},
         "WebhookEnvelope": envelope(endpoint.clone()),
         "WebhooksEnvelope": envelope(json!({"type": "array", "items": endpoint})),
         "WebhookDeletedEnvelope": envelope(json!({"type": "object", "required": ["success"], "properties": {"success": {"const": true}}})),
@@ -250,6 +165,12 @@ pub(super) fn schemas() -> Value {
     for more in [more_schemas(), webhook_schemas()] {
         if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more) {
             all.extend(more);
+        }
+    }
+    // The JSON request bodies: each the type the server parses, with its own schema.
+    if let Some(all) = all.as_object_mut() {
+        for (name, schema) in acorn_types::openapi::body_schemas() {
+            all.insert(name.to_owned(), schema);
         }
     }
     all

@@ -1,20 +1,16 @@
 //! Balances (contract §4.6) through the provider adapters, and the sandbox ledger helper.
 
-use acorn_types::{
-    currencies, ApiResponse, BalanceFilter, BalanceFilters, Balances, FailureReason, Provider,
-    ReasonCode, TargetRole,
-};
+use acorn_types::{ApiResponse, BalanceFilter, BalanceFilters, Balances, LedgerEntryRequest};
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde_json::Value;
 
 use crate::http::auth::AuthMerchant;
 use crate::http::error::ApiError;
-use crate::http::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::http::extract::{query_pairs, Body, CustomerPath};
 use crate::http::state::AppState;
 use crate::services::balances;
 use crate::store::RegistrationKey;
-use acorn_types::requests::parse::BodyFields;
 
 fn joined<T: std::fmt::Display>(v: &[T]) -> Option<String> {
     (!v.is_empty()).then(|| {
@@ -61,45 +57,6 @@ pub async fn balances(
     )))
 }
 
-/// The currency, bucket and amount of a ledger entry, each with its refusal in `reasons`.
-fn ledger_fields(
-    body: &serde_json::Map<String, Value>,
-    reasons: &mut Vec<FailureReason>,
-) -> (Option<String>, Option<String>, Option<i64>) {
-    let currency = match body.get("currency").and_then(Value::as_str) {
-        Some(c) => currencies::currency(c)
-            .map_err(|m| reasons.push(FailureReason::invalid("currency", format!("currency {m}"))))
-            .ok(),
-        None => {
-            reasons.push(FailureReason::new(
-                ReasonCode::MissingRequiredInformation,
-                "currency is required",
-                &["currency"],
-            ));
-            None
-        }
-    };
-    let bucket = body
-        .get("bucket")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase);
-    let bucket = bucket.filter(|b| crate::store::BUCKETS.contains(&b.as_str()));
-    if bucket.is_none() {
-        reasons.push(FailureReason::invalid(
-            "bucket",
-            "bucket must be one of: available, pending, reserved, instant_payouts",
-        ));
-    }
-    let amount = body.get("amount").and_then(Value::as_i64);
-    if amount.is_none() {
-        reasons.push(FailureReason::invalid(
-            "amount",
-            "amount must be an integer in the currency's minor unit",
-        ));
-    }
-    (currency, bucket, amount)
-}
-
 /// `POST /api/v1/sandbox/customers/{id}/balances` — appends one ledger entry.
 #[utoipa::path(
     post,
@@ -107,33 +64,28 @@ fn ledger_fields(
     operation_id = "sandbox.append_ledger_entry",
     tag = "sandbox",
     summary = "Sandbox: append a ledger entry",
-    request_body = crate::http::openapi::markers::LedgerEntryRequest,
+    request_body = acorn_types::LedgerEntryRequest,
     responses((status = 200, description = "Ledger entry appended", body = crate::http::openapi::markers::LedgerEntryEnvelope))
 )]
 pub async fn append(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
-    JsonObject(body): JsonObject,
+    Body(entry): Body<LedgerEntryRequest>,
 ) -> Result<Json<ApiResponse<Value>>, ApiError> {
-    let mut f = BodyFields::new(&body);
-    f.only(&["provider", "role", "currency", "bucket", "amount"]);
-    let provider = f.required("provider", Provider::parse);
-    let role = f.required("role", TargetRole::parse);
-    f.finish().map_err(ApiError::validation)?;
-    let mut reasons = Vec::new();
-    let (currency, bucket, amount) = ledger_fields(&body, &mut reasons);
-    let (Some(provider), Some(role), Some(currency), Some(bucket), Some(amount), true) =
-        (provider, role, currency, bucket, amount, reasons.is_empty())
-    else {
-        return Err(ApiError::validation(reasons));
-    };
     let key = RegistrationKey {
         merchant,
         customer,
-        provider,
-        role,
+        provider: entry.provider,
+        role: entry.role,
     };
-    let entry = balances::append(&state.store, key, &currency, &bucket, amount).await?;
+    let entry = balances::append(
+        &state.store,
+        key,
+        &entry.currency,
+        &entry.bucket,
+        entry.amount,
+    )
+    .await?;
     Ok(Json(ApiResponse::new("Ledger entry appended", entry)))
 }

@@ -2,8 +2,8 @@
 
 use acorn_types::batch::CustomerBatchBody;
 use acorn_types::{
-    ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerDeleted,
-    CustomerList, CustomerPatch, FailureReason, ReasonCode, WriteMode,
+    ApiResponse, Customer, CustomerBatchResponse, CustomerBatchResult, CustomerCreate,
+    CustomerDeleted, CustomerList, CustomerUpdate, FailureReason, ReasonCode,
 };
 use anyhow::Context;
 use axum::extract::{RawQuery, State};
@@ -15,7 +15,7 @@ use axum::Json;
 use super::list_query;
 use crate::http::auth::AuthMerchant;
 use crate::http::error::ApiError;
-use crate::http::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::http::extract::{query_pairs, Body, CustomerPath};
 use crate::http::idempotency::{json_fingerprint, Idempotency, Success};
 use crate::http::state::AppState;
 use crate::services::batch::{self, BatchItem, ItemOutcome};
@@ -40,17 +40,16 @@ fn customer_response(msg: &str, customer: Customer) -> Response {
     operation_id = "customers.create",
     tag = "customers",
     summary = "Create a customer",
-    request_body = crate::http::openapi::markers::CustomerCreate,
+    request_body = acorn_types::CustomerCreate,
     responses((status = 200, description = "Customer created; ETag is its version", body = crate::http::openapi::markers::CustomerEnvelope))
 )]
 pub async fn create(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
     key: Idempotency,
-    JsonObject(body): JsonObject,
+    Body(CustomerCreate(patch)): Body<CustomerCreate>,
 ) -> Result<Response, ApiError> {
     let ok = Success::new(StatusCode::OK, "Customer created");
-    let patch = CustomerPatch::parse(&body, WriteMode::Create).map_err(ApiError::validation)?;
     let customer = customers::create(&state.store, merchant, &patch, ok.answer(&key)).await?;
     Ok(customer_response(ok.msg(), customer))
 }
@@ -118,7 +117,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     operation_id = "customers.update",
     tag = "customers",
     summary = "Update a customer (absent = unchanged, null = cleared)",
-    request_body = crate::http::openapi::markers::CustomerWrite,
+    request_body = acorn_types::CustomerUpdate,
     params(("If-Match" = Option<String>, Header, description = "the version to update, e.g. \"3\"")),
     responses((status = 200, description = "Customer updated", body = crate::http::openapi::markers::CustomerEnvelope))
 )]
@@ -127,10 +126,9 @@ pub async fn update(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(id): CustomerPath,
     headers: HeaderMap,
-    JsonObject(body): JsonObject,
+    Body(CustomerUpdate(patch)): Body<CustomerUpdate>,
 ) -> Result<Response, ApiError> {
     let expected = if_match(&headers)?;
-    let patch = CustomerPatch::parse(&body, WriteMode::Update).map_err(ApiError::validation)?;
     let customer = match customers::update(&state.store, merchant, id, &patch, expected).await? {
         UpdateOutcome::Updated(c) | UpdateOutcome::Unchanged(c) => c,
     };
@@ -208,15 +206,14 @@ fn render_item(outcome: &ItemOutcome) -> (u16, String) {
     operation_id = "customers.create_batch",
     tag = "customers",
     summary = "Create up to 100 customers, each with its own idempotency_key (Acorn extension)",
-    request_body = crate::http::openapi::markers::CustomerBatchRequest,
+    request_body = acorn_types::CustomerBatchBody,
     responses((status = 200, description = "One result per item", body = crate::http::openapi::markers::CustomerBatchEnvelope))
 )]
 pub async fn create_batch(
     State(state): State<AppState>,
     AuthMerchant(merchant): AuthMerchant,
-    JsonObject(body): JsonObject,
+    Body(batch_body): Body<CustomerBatchBody>,
 ) -> Result<Response, ApiError> {
-    let batch_body = CustomerBatchBody::from_body(&body).map_err(ApiError::validation)?;
     let items: Vec<BatchItem> = batch_body
         .items
         .iter()

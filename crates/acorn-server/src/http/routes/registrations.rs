@@ -11,7 +11,7 @@ use axum::Json;
 use crate::adapters::providers::schema;
 use crate::http::auth::AuthMerchant;
 use crate::http::error::ApiError;
-use crate::http::extract::{query_pairs, CustomerPath, JsonObject};
+use crate::http::extract::{query_pairs, Body, CustomerPath};
 use crate::http::idempotency::{Idempotency, Success};
 use crate::http::state::AppState;
 use crate::services::registrations;
@@ -67,7 +67,7 @@ pub async fn status(
     operation_id = "providers.submit_registration",
     tag = "providers",
     summary = "Submit a registration",
-    request_body = crate::http::openapi::markers::SubmitRequest,
+    request_body = acorn_types::SubmitRegistrationRequest,
     responses((status = 200, description = "The registrations", body = crate::http::openapi::markers::RegistrationsEnvelope))
 )]
 pub async fn submit(
@@ -75,10 +75,9 @@ pub async fn submit(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
     key: Idempotency,
-    JsonObject(body): JsonObject,
+    Body(req): Body<SubmitRegistrationRequest>,
 ) -> Result<Regs, ApiError> {
     let ok = Success::new(StatusCode::OK, "Registration submitted");
-    let req = SubmitRegistrationRequest::from_body(&body).map_err(ApiError::validation)?;
     let reg_key = RegistrationKey {
         merchant,
         customer,
@@ -97,7 +96,7 @@ pub async fn submit(
     operation_id = "customers.populate_platform",
     tag = "customers",
     summary = "Populate platform data",
-    request_body = crate::http::openapi::markers::PlatformRequest,
+    request_body = acorn_types::PlatformRequest,
     responses((status = 200, description = "The registrations", body = crate::http::openapi::markers::RegistrationsEnvelope))
 )]
 pub async fn populate(
@@ -105,10 +104,9 @@ pub async fn populate(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
     key: Idempotency,
-    JsonObject(body): JsonObject,
+    Body(req): Body<PlatformRequest>,
 ) -> Result<Regs, ApiError> {
     let ok = Success::new(StatusCode::OK, "Platform data populated");
-    let req = PlatformRequest::from_body(&body).map_err(ApiError::validation)?;
     let reg_key = RegistrationKey {
         merchant,
         customer,

@@ -1,21 +1,19 @@
 //! Sandbox test helpers (contract §7): routed when the server hosts sandbox merchants, and
 //! answered only to them (`auth::sandbox_only`; a live merchant gets 404).
 
-use acorn_types::{
-    ApiResponse, DocumentsState, Provider, Registration, RegistrationStatus, TargetRole,
-};
+use acorn_types::{ApiResponse, Provider, Registration, SandboxStatusRequest, TargetRole};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
 use crate::http::auth::AuthMerchant;
 use crate::http::error::ApiError;
-use crate::http::extract::JsonObject;
+use crate::http::extract::Body;
 use crate::http::idempotency::{Idempotency, Success};
 use crate::http::state::AppState;
 use crate::services::registrations::{set_state, SetState};
 use crate::store::RegistrationKey;
-use acorn_types::requests::parse::BodyFields;
+
 use acorn_types::CustomerId;
 
 /// `POST /api/v1/sandbox/customers/{id}/registrations/{provider}/{target_role}/status`.
@@ -25,7 +23,7 @@ use acorn_types::CustomerId;
     operation_id = "sandbox.set_registration_status",
     tag = "sandbox",
     summary = "Sandbox: set a registration's status",
-    request_body = crate::http::openapi::markers::SandboxStatusRequest,
+    request_body = acorn_types::SandboxStatusRequest,
     responses((status = 200, description = "Registration status set", body = crate::http::openapi::markers::RegistrationEnvelope))
 )]
 pub async fn set_registration_status(
@@ -33,7 +31,7 @@ pub async fn set_registration_status(
     AuthMerchant(merchant): AuthMerchant,
     Path((id, provider, role)): Path<(String, String, String)>,
     key: Idempotency,
-    JsonObject(body): JsonObject,
+    Body(req): Body<SandboxStatusRequest>,
 ) -> Result<Json<ApiResponse<Registration>>, ApiError> {
     let ok = Success::new(StatusCode::OK, "Registration status set");
     let customer = CustomerId::parse(&id).map_err(|_| ApiError::not_found())?;
@@ -41,16 +39,6 @@ pub async fn set_registration_status(
         Provider::parse(&provider).map_err(|e| ApiError::invalid("provider", e.to_string()))?;
     let role =
         TargetRole::parse(&role).map_err(|e| ApiError::invalid("target_role", e.to_string()))?;
-    let mut f = BodyFields::new(&body);
-    f.only(&["status", "rejection_reason", "documents", "manual_review"]);
-    let status = f.required("status", RegistrationStatus::parse);
-    let rejection_reason = f.nullable_text("rejection_reason");
-    let documents = f.optional("documents", DocumentsState::parse);
-    let manual_review = f.boolean("manual_review");
-    f.finish().map_err(ApiError::validation)?;
-    let Some(status) = status else {
-        return Err(ApiError::invalid("status", "status is required"));
-    };
     let reg_key = RegistrationKey {
         merchant,
         customer,
@@ -58,10 +46,10 @@ pub async fn set_registration_status(
         role,
     };
     let change = SetState {
-        status,
-        rejection_reason,
-        documents,
-        manual_review,
+        status: req.status,
+        rejection_reason: req.rejection_reason,
+        documents: req.documents,
+        manual_review: req.manual_review,
     };
     let reg = set_state(&state.store, reg_key, &change, ok.answer(&key)).await?;
     Ok(Json(ApiResponse::new(ok.msg(), reg)))

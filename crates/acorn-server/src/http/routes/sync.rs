@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::http::auth::AuthMerchant;
 use crate::http::error::ApiError;
-use crate::http::extract::{CustomerPath, JsonObject};
+use crate::http::extract::{Body, CustomerPath};
 use crate::http::idempotency::{Idempotency, Success};
 use crate::http::state::AppState;
 use crate::services::sync::schedule;
@@ -20,7 +20,7 @@ use crate::services::sync::schedule;
     operation_id = "customers.sync",
     tag = "customers",
     summary = "Schedule a sync to one provider",
-    request_body = crate::http::openapi::markers::SyncRequest,
+    request_body = acorn_types::SyncRequest,
     responses((status = 200, description = "Sync scheduled", body = crate::http::openapi::markers::NullEnvelope))
 )]
 pub async fn sync(
@@ -28,10 +28,9 @@ pub async fn sync(
     AuthMerchant(merchant): AuthMerchant,
     CustomerPath(customer): CustomerPath,
     key: Idempotency,
-    JsonObject(body): JsonObject,
+    Body(req): Body<SyncRequest>,
 ) -> Result<Json<ApiResponse<Value>>, ApiError> {
     let ok = Success::new(StatusCode::OK, "Sync scheduled");
-    let req = SyncRequest::from_body(&body).map_err(ApiError::validation)?;
     let Some(provider) = req.provider() else {
         return Err(ApiError::invalid(
             "providers",

@@ -1,6 +1,6 @@
 //! `POST /api/v1/merchant/token/grant` — OAuth 2.0 client credentials (contract §2).
 
-use acorn_types::{FailureReason, ReasonCode, TokenResponse};
+use acorn_types::{FromBody, ReasonCode, TokenRequest, TokenResponse};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::Json;
@@ -9,8 +9,6 @@ use serde_json::{Map, Value};
 use crate::http::error::ApiError;
 use crate::http::extract::{body_bytes, parse_object};
 use crate::http::state::AppState;
-
-const FIELDS: [&str; 3] = ["client_id", "client_secret", "grant_type"];
 
 /// Reads the grant body: JSON (what the Oak SDKs send) or a standard OAuth form body.
 async fn grant_body(state: &AppState, req: Request) -> Result<Map<String, Value>, ApiError> {
@@ -43,7 +41,7 @@ async fn grant_body(state: &AppState, req: Request) -> Result<Map<String, Value>
     operation_id = "grant_token",
     tag = "auth",
     summary = "Exchange client credentials for a bearer token",
-    request_body(content((crate::http::openapi::markers::TokenRequest = "application/json"), (crate::http::openapi::markers::TokenRequest = "application/x-www-form-urlencoded"))),
+    request_body(content((acorn_types::TokenRequest = "application/json"), (acorn_types::TokenRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "A bearer token", body = crate::http::openapi::markers::TokenResponse))
 )]
 pub async fn grant(
@@ -51,45 +49,11 @@ pub async fn grant(
     req: Request,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let body = grant_body(&state, req).await?;
-    let mut reasons = Vec::new();
-    for key in body.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
-        reasons.push(FailureReason::invalid(
-            key,
-            format!("{key} is not a known field"),
-        ));
-    }
-    let mut text = |name: &str| match body.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::String(_)) | None => {
-            reasons.push(FailureReason::new(
-                ReasonCode::MissingRequiredInformation,
-                format!("{name} is required"),
-                &[name],
-            ));
-            None
-        }
-        Some(_) => {
-            reasons.push(FailureReason::invalid(
-                name,
-                format!("{name} must be a string"),
-            ));
-            None
-        }
-    };
-    let (client_id, secret, grant_type) =
-        (text("client_id"), text("client_secret"), text("grant_type"));
-    if grant_type
-        .as_deref()
-        .is_some_and(|g| g != "client_credentials")
-    {
-        reasons.push(FailureReason::invalid(
-            "grant_type",
-            "grant_type must be \"client_credentials\"",
-        ));
-    }
-    let (Some(client_id), Some(secret), true) = (client_id, secret, reasons.is_empty()) else {
-        return Err(ApiError::validation(reasons));
-    };
+    let TokenRequest {
+        client_id,
+        client_secret: secret,
+        ..
+    } = TokenRequest::from_body(&body).map_err(ApiError::validation)?;
 
     let merchant = state.store.merchant_by_client_id(&client_id).await?;
     // Hash even for unknown ids so timing does not say which of the two was wrong.

@@ -18,7 +18,7 @@ use crate::services::webhooks as service;
 use crate::store::format_time;
 use crate::store::notifications::{Notification, NotificationQuery};
 use crate::store::webhooks::{Endpoint, EndpointPatch};
-use acorn_types::requests::parse::BodyFields;
+use acorn_types::WebhookWrite;
 
 type Answer = Result<Json<ApiResponse<Value>>, ApiError>;
 
@@ -65,77 +65,22 @@ fn notification_id(raw: &str) -> Result<NotificationId, ApiError> {
     NotificationId::parse(raw.trim()).map_err(|_| ApiError::not_found())
 }
 
-/// `event_types`: absent (`None`), null = every event (`Some(None)`), or a non-empty array of
-/// known event names.
-fn event_types(
-    body: &Map<String, Value>,
-    reasons: &mut Vec<FailureReason>,
-) -> Option<Option<Vec<String>>> {
-    let items = match body.get("event_types")? {
-        Value::Null => return Some(None),
-        Value::Array(items) if !items.is_empty() => items,
-        _ => {
-            reasons.push(FailureReason::invalid(
-                "event_types",
-                "event_types must be null or a non-empty array of event names",
-            ));
-            return None;
-        }
-    };
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        match item.as_str() {
-            Some(name) if acorn_types::EventKind::parse(name).is_ok() => {
-                if !out.iter().any(|n| n == name) {
-                    out.push(name.to_owned());
-                }
-            }
-            Some(name) => reasons.push(FailureReason::invalid(
-                "event_types",
-                format!("event_types: {name} is not an event name"),
-            )),
-            None => reasons.push(FailureReason::invalid(
-                "event_types",
-                "event_types must contain strings",
-            )),
-        }
-    }
-    Some(Some(out))
-}
-
-/// The body of a register or update, with every problem reported together.
+/// The body of a register or update: its one parser ([`WebhookWrite::read_with`]) with the
+/// server's URL rule for the merchant's mode, every problem reported together.
 fn read_body(
     state: &AppState,
     mode: Mode,
     body: &Map<String, Value>,
     url_required: bool,
 ) -> Result<EndpointPatch, ApiError> {
-    let mut f = BodyFields::new(body);
-    f.only(&["url", "description", "event_types"]);
-    let url = if url_required {
-        f.required("url", |s| Ok::<_, acorn_types::UnknownValue>(s.to_owned()))
-    } else {
-        f.optional("url", |s| Ok::<_, acorn_types::UnknownValue>(s.to_owned()))
-    };
-    let description = f.nullable_text("description");
-    f.finish().map_err(ApiError::validation)?;
-    let mut reasons = Vec::new();
-    let types = event_types(body, &mut reasons);
-    let url = match url.map(|u| service::check_url(&state.config, mode, &u)) {
-        Some(Ok(u)) => Some(u),
-        Some(Err(message)) => {
-            reasons.push(FailureReason::invalid("url", message));
-            None
-        }
-        None => None,
-    };
-    if !reasons.is_empty() {
-        return Err(ApiError::validation(reasons));
-    }
+    let w = WebhookWrite::read_with(body, url_required, |u| {
+        service::check_url(&state.config, mode, u)
+    })
+    .map_err(ApiError::validation)?;
     Ok(EndpointPatch {
-        url,
-        description,
-        event_types: types,
+        url: w.url,
+        description: w.description,
+        event_types: w.event_types,
     })
 }
 
@@ -146,7 +91,7 @@ fn read_body(
     operation_id = "webhooks.register",
     tag = "webhooks",
     summary = "Register a webhook endpoint (the only answer with its secret)",
-    request_body = crate::http::openapi::markers::WebhookRegister,
+    request_body = acorn_types::WebhookRegister,
     responses((status = 200, description = "The endpoint, with its signing secret", body = crate::http::openapi::markers::WebhookEnvelope))
 )]
 pub async fn register(
@@ -203,7 +148,7 @@ pub async fn get(
     operation_id = "webhooks.update",
     tag = "webhooks",
     summary = "Update a webhook endpoint",
-    request_body = crate::http::openapi::markers::WebhookUpdate,
+    request_body = acorn_types::WebhookUpdate,
     responses((status = 200, description = "The endpoint (no secret)", body = crate::http::openapi::markers::WebhookEnvelope))
 )]
 pub async fn update(
