@@ -4,11 +4,13 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use crate::customer::Customer;
 use crate::enums::{string_serde, RegistrationStatus, UnknownValue};
 use crate::envelope::{FailureReason, ReasonCode};
-use crate::ids::EventId;
+use crate::ids::{CustomerId, EventId};
+use crate::registration::Registration;
 use crate::requests::comma_list;
 use crate::requests::parse::{self, deserialize_via_from_query, done, integer, unknown_parameter};
 
@@ -257,6 +259,49 @@ impl EventListParams {
 }
 
 deserialize_via_from_query!(EventListParams);
+
+// The `data` of the events Acorn records (contract §9), as Oak shapes them: one home for the
+// payloads of the events API and of webhook deliveries.
+
+/// Oak's `data` of a customer event: `{id, status, provider, target_role, provider_response,
+/// failure_reasons, readiness, changes, action_required, version, created_at, updated_at}`,
+/// where the registration fields are those of the registration that caused the change (null
+/// for plain edits) and `changes` names the changed fields.
+pub fn customer_data(c: &Customer, cause: Option<&Registration>, changes: &[&str]) -> Value {
+    json!({
+        "id": c.id,
+        "status": c.status,
+        "provider": cause.map(|r| r.provider),
+        "target_role": cause.map(|r| r.target_role),
+        "provider_response": cause.and_then(|r| r.provider_response.clone()),
+        "failure_reasons": cause.and_then(|r| r.failure_reasons.clone()),
+        "readiness": cause.and_then(|r| r.readiness.clone()),
+        "changes": changes,
+        "action_required": cause.is_some_and(|r| r.action_required),
+        "version": c.version,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    })
+}
+
+/// Oak's `data` of a `provider_registration.*` event: the customer event's shape with the
+/// registration's own status, changes and times, and the customer's version.
+pub fn registration_data(customer: CustomerId, version: Option<i64>, r: &Registration) -> Value {
+    json!({
+        "id": customer.to_string(),
+        "status": r.status,
+        "provider": r.provider,
+        "target_role": r.target_role,
+        "provider_response": r.provider_response,
+        "failure_reasons": r.failure_reasons,
+        "readiness": r.readiness,
+        "changes": r.changes,
+        "action_required": r.action_required,
+        "version": version,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    })
+}
 
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]

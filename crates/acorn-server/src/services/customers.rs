@@ -10,9 +10,10 @@ use crate::services::error::ServiceError;
 use crate::services::modes::merchant_mode;
 use crate::store::counts::adjust_counts;
 use crate::store::customers::update_fields;
-use crate::store::events::{customer_data, insert_event};
+use crate::store::events::insert_event;
 use crate::store::idempotency::KeyAnswer;
 use crate::store::{now_micros, ListPage, ListQuery, Page, Store, StoreError, UpdateOutcome};
+use acorn_types::events::customer_data;
 
 /// Creates a customer in status `NOT_STARTED`, with its `customer.created` event and the
 /// request's idempotent answer, in one transaction shared with concurrent creates (group

@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 use crate::adapters::providers::SyncPush;
 use crate::services::context::Context;
 use crate::store::counts::adjust_counts;
-use crate::store::events::{customer_data, insert_event};
+use crate::store::events::insert_event;
 use crate::store::idempotency::{record, KeyAnswer};
 use crate::store::jobs::{enqueue, finish, Job};
 use crate::store::registrations::all_of;
@@ -25,6 +25,7 @@ use crate::store::sync::{
 };
 use crate::store::JobKind;
 use crate::store::{format_time, micros_after, now_micros, Store, StoreError};
+use acorn_types::events::customer_data;
 
 /// Registration statuses a customer can be synced in.
 pub fn can_sync(status: RegistrationStatus) -> bool {

@@ -31,12 +31,13 @@ use sqlx::{Any, AnyConnection, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::counts::{push_counts, CountDelta};
-use super::events::{customer_data, push_sealed_events, CustomerEvent, SealedEvent};
+use super::events::{push_sealed_events, CustomerEvent, SealedEvent};
 use super::idempotency::KeyAnswer;
 use super::new_rows::{created, push_new_rows, NewRow};
 use super::sql::Script;
 use super::wal_sync::Syncer;
 use super::{Dialect, StoreError};
+use acorn_types::events::customer_data;
 
 /// The most creates written in one transaction.
 const MAX_GROUP: usize = 64;

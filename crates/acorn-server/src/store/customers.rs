@@ -182,7 +182,7 @@ pub(crate) fn account_created(
     events.push(CustomerEvent {
         merchant,
         customer: id,
-        data: super::events::customer_data(customer, None, &[]).to_string(),
+        data: acorn_types::events::customer_data(customer, None, &[]).to_string(),
         at: now,
     });
 }

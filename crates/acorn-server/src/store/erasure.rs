@@ -9,9 +9,10 @@ use sqlx::AnyConnection;
 
 use super::counts::adjust_counts;
 use super::customers::{bare, mer};
-use super::events::{customer_data, insert_event};
+use super::events::insert_event;
 use super::sql::Sql;
 use super::{Store, StoreError};
+use acorn_types::events::customer_data;
 
 /// What an erasure left for the caller to finish outside the transaction.
 #[derive(Debug, Default)]

@@ -1,51 +1,9 @@
 //! Event rows, written in the same transaction as the change they record (contract §9), each
 //! with its webhook notifications (one per matching endpoint, [`super::notifications::fan_out`]).
 
-use acorn_types::{
-    Customer, CustomerId, Event, EventCategory, EventId, EventKind, MerchantId, Registration,
-};
-use serde_json::{json, Value};
+use acorn_types::{CustomerId, Event, EventCategory, EventId, EventKind, MerchantId};
+use serde_json::Value;
 use sqlx::AnyConnection;
-
-/// Oak's `data` of a customer event: `{id, status, provider, target_role, provider_response,
-/// failure_reasons, readiness, changes, action_required, version, created_at, updated_at}`,
-/// where the registration fields are those of the registration that caused the change (null
-/// for plain edits) and `changes` names the changed fields.
-pub fn customer_data(c: &Customer, cause: Option<&Registration>, changes: &[&str]) -> Value {
-    json!({
-        "id": c.id,
-        "status": c.status,
-        "provider": cause.map(|r| r.provider),
-        "target_role": cause.map(|r| r.target_role),
-        "provider_response": cause.and_then(|r| r.provider_response.clone()),
-        "failure_reasons": cause.and_then(|r| r.failure_reasons.clone()),
-        "readiness": cause.and_then(|r| r.readiness.clone()),
-        "changes": changes,
-        "action_required": cause.is_some_and(|r| r.action_required),
-        "version": c.version,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-    })
-}
-
-/// Oak's `data` of a `provider_registration.*` event: the customer event's shape with the
-/// registration's own status, changes and times, and the customer's version.
-pub fn registration_data(customer: CustomerId, version: Option<i64>, r: &Registration) -> Value {
-    json!({
-        "id": customer.to_string(),
-        "status": r.status,
-        "provider": r.provider,
-        "target_role": r.target_role,
-        "provider_response": r.provider_response,
-        "failure_reasons": r.failure_reasons,
-        "readiness": r.readiness,
-        "changes": r.changes,
-        "action_required": r.action_required,
-        "version": version,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-    })
-}
 
 /// Event data sealed with the merchant's key: a provider's answer in it may hold the
 /// customer's data.

@@ -8,12 +8,13 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::store::counts::adjust_counts;
-use crate::store::events::{customer_data, insert_event, registration_data};
+use crate::store::events::insert_event;
 use crate::store::jobs::enqueue;
 use crate::store::registrations::{
     all_of, apply_customer_change, save, CustomerChange, RegistrationKey,
 };
 use crate::store::{format_time, Store, StoreError};
+use acorn_types::events::{customer_data, registration_data};
 
 use crate::store::JobKind;
 
