@@ -32,9 +32,9 @@ function receiver() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, got, url: `http://127.0.0.1:${server.address().port}/hooks` })));
 }
 
-async function apiToken() {
+async function apiToken(id = ID, secret = SECRET) {
   const res = await fetch(`${BASE}/api/v1/merchant/token/grant`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ client_id: ID, client_secret: SECRET, grant_type: 'client_credentials' }) });
+    body: JSON.stringify({ client_id: id, client_secret: secret, grant_type: 'client_credentials' }) });
   return (await res.json()).access_token;
 }
 
@@ -265,6 +265,22 @@ const steps = [
     assert(!(await page.locator('#nav').isVisible()), 'the navigation is hidden once signed out');
     await page.goto(`${BASE}/dashboard#/customers`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  }],
+  ['a live merchant sees no sandbox helper', async (page) => {
+    const [liveId, liveSecret] = [process.env.ACORN_LIVE_CLIENT_ID, process.env.ACORN_LIVE_CLIENT_SECRET];
+    assert(liveId && liveSecret, 'run.sh creates a live merchant');
+    const customer = await apiCreate(await apiToken(liveId, liveSecret), { email: 'live@example.com' });
+    assert(customer.livemode === true, 'the API says the customer is live');
+    await page.getByLabel('Client id').fill(liveId);
+    await page.getByLabel('Client secret').fill(liveSecret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Customers' }).waitFor();
+    await page.evaluate((id) => { location.hash = `#/customers/${id}`; }, customer.id);
+    await page.getByRole('heading', { name: 'live@example.com' }).waitFor();
+    await page.getByRole('button', { name: 'Submit registration' }).first().waitFor();
+    assert(await page.getByText('Sandbox: add a ledger entry').count() === 0, 'no ledger helper for a live merchant');
+    assert(await page.getByRole('button', { name: 'Add entry' }).count() === 0, 'no ledger button');
+    await page.getByRole('button', { name: 'Sign out' }).click();
   }],
 ];
 

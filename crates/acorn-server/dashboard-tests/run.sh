@@ -28,5 +28,10 @@ if [ "${1:-}" = "--screenshots" ]; then shots="$root/docs/screenshots"; fi
 mkdir -p "$shots"
 acorn_serve "$data" "$data/acorn" || { echo "0 passed, 1 failed"; exit 1; }
 export ACORN_URL ACORN_CLIENT_ID ACORN_CLIENT_SECRET
+# A live merchant beside the first-start sandbox one: the dashboard shows it no sandbox helper.
+live="$(target/debug/acorn merchants create --name "live shop" --mode live --json --data-dir "$data/acorn" 2>/dev/null)"
+ACORN_LIVE_CLIENT_ID="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$live")"
+ACORN_LIVE_CLIENT_SECRET="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$live")"
+export ACORN_LIVE_CLIENT_ID ACORN_LIVE_CLIENT_SECRET
 export SCREENSHOT_DIR="$shots" CHROME_PROFILE="$data/chromium-profile"
 node "$here/dashboard.test.mjs"
