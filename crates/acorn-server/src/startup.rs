@@ -105,8 +105,14 @@ impl Application {
     }
 
     async fn assemble(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        // PostgreSQL is reached (a wrong host or port named as such) before the key is asked
+        // for, and the key's presence is checked before any migration touches the database.
+        if !config.database_url.starts_with("sqlite:") {
+            Store::exists(&config.database_url).await?;
+        }
+        let source = KeySource::of(&config)?;
         let store = Store::open_with(&config.database_url, config.sqlite_synchronous).await?;
-        let master = match KeySource::of(&config).and_then(Keyring::load) {
+        let master = match Keyring::load(source) {
             Ok(master) => master,
             Err(e) => {
                 store.close().await;

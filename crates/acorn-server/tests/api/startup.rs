@@ -56,6 +56,8 @@ async fn a_reachable_postgres_without_a_key_asks_for_the_key() {
     let msg = start_error(c).await;
     assert!(msg.contains("PostgreSQL needs a master key"), "{msg}");
     assert!(msg.contains("ACORN_MASTER_KEY"), "{msg}");
+    // Refused before any migration: the database is as it was.
+    assert!(!acorn_server::admin::Store::exists(&db.url).await.unwrap());
 }
 
 #[tokio::test]
