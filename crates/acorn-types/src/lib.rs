@@ -49,8 +49,7 @@ pub use registration::{ProviderSchema, ProviderSchemaResponse, Registration, Rol
 pub use requests::{
     BalanceFilter, CustomerCreate, CustomerRequest, CustomerUpdate, FromBody, LedgerEntryRequest,
     ListParams, PlatformRequest, SandboxStatusRequest, SchemaQuery, SubmitRegistrationRequest,
-    SyncRequest, WebhookRegister, WebhookUpdate, WebhookWrite, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,
-    SYNCABLE_PROVIDERS,
+    SyncRequest, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SYNCABLE_PROVIDERS,
 };
 pub use sync::SyncAttempt;
 pub use time::{InvalidTimestamp, Timestamp};

@@ -135,8 +135,8 @@ body_schemas!(
     crate::SyncRequest,
     crate::SandboxStatusRequest,
     crate::LedgerEntryRequest,
-    crate::WebhookRegister,
-    crate::WebhookUpdate,
+    crate::RegisterWebhookRequest,
+    crate::UpdateWebhookRequest,
 );
 
 #[cfg(test)]

@@ -24,8 +24,9 @@ pub struct WebhookEndpoint {
     pub secret: Option<String>,
 }
 
-/// Body of `POST /api/v1/merchant/webhooks`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Body of `POST /api/v1/merchant/webhooks` (read with the server's rules: see
+/// [`FromBody`](crate::FromBody)).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RegisterWebhookRequest {
     /// Where deliveries go (`https://`; `http://` only in sandbox mode or when allowed).
     pub url: String,
@@ -37,19 +38,23 @@ pub struct RegisterWebhookRequest {
     pub event_types: Option<Vec<String>>,
 }
 
-/// Body of `PUT /api/v1/merchant/webhooks/{id}`: absent fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Body of `PUT /api/v1/merchant/webhooks/{id}`: absent fields stay as they are, `null`
+/// clears the note and makes the filter every event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateWebhookRequest {
     /// A new URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// A new note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// New event filter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<String>>,
+    /// A new note; `Some(None)` clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
+    /// A new event filter; `Some(None)` receives every event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Option<Vec<String>>>,
 }
+
+crate::requests::parse::deserialize_via_from_body!(RegisterWebhookRequest);
+crate::requests::parse::deserialize_via_from_body!(UpdateWebhookRequest);
 
 /// `data` of `DELETE /api/v1/merchant/webhooks/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -55,7 +55,7 @@ async fn the_webhook_service_and_parse_webhook() {
     assert_eq!(hooks.list().await.unwrap().data.len(), 1);
     assert_eq!(hooks.get(&hook.id).await.unwrap().data.secret, None);
     let update = UpdateWebhookRequest {
-        description: Some("renamed".into()),
+        description: Some(Some("renamed".into())),
         ..Default::default()
     };
     let updated = hooks.update(&hook.id, &update).await.unwrap().data;

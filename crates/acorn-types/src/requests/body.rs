@@ -10,6 +10,7 @@ use crate::balance::BUCKETS;
 use crate::enums::{DocumentsState, Provider, RegistrationStatus, TargetRole};
 use crate::envelope::{FailureReason, ReasonCode};
 use crate::events::EventKind;
+use crate::webhooks::{RegisterWebhookRequest, UpdateWebhookRequest};
 use crate::TokenRequest;
 
 /// A JSON request body: read from the object the client sent with the server's rules,
@@ -133,20 +134,7 @@ fn event_types(
     Some(Some(out))
 }
 
-/// A webhook endpoint write (`POST` registers, `PUT` updates): absent = unchanged, `null`
-/// clears `description` and makes `event_types` every event. Whether the URL is acceptable for
-/// the merchant (scheme, host) is the server's rule.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookWrite {
-    /// Where deliveries go (required to register).
-    pub url: Option<String>,
-    /// The merchant's note.
-    pub description: Option<Option<String>>,
-    /// The events it receives.
-    pub event_types: Option<Option<Vec<String>>>,
-}
-
-impl WebhookWrite {
+impl UpdateWebhookRequest {
     /// Reads a register (`url_required`) or update body, with `check_url` — the server's rule
     /// for the merchant (scheme, host), or none — judging the URL beside the other fields, so
     /// every problem of the second pass is reported together.
@@ -178,7 +166,7 @@ impl WebhookWrite {
         if !reasons.is_empty() {
             return Err(reasons);
         }
-        Ok(WebhookWrite {
+        Ok(UpdateWebhookRequest {
             url,
             description,
             event_types,
@@ -204,37 +192,35 @@ impl WebhookWrite {
     }
 }
 
-/// `POST /api/v1/merchant/webhooks`: a [`WebhookWrite`] whose `url` is required.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookRegister(pub WebhookWrite);
-
-impl FromBody for WebhookRegister {
+impl FromBody for RegisterWebhookRequest {
     const NAME: &'static str = "WebhookRegister";
 
+    /// `url` (required), `description` and `event_types` (each `null` or a value).
     fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
-        WebhookWrite::read_with(body, true, |u| Ok(u.to_owned())).map(WebhookRegister)
+        let w = UpdateWebhookRequest::read_with(body, true, |u| Ok(u.to_owned()))?;
+        Ok(RegisterWebhookRequest {
+            url: w.url.unwrap_or_default(),
+            description: w.description.flatten(),
+            event_types: w.event_types.flatten(),
+        })
     }
 
     #[cfg(feature = "openapi")]
     fn schema() -> Value {
-        WebhookWrite::schema_of(true)
+        UpdateWebhookRequest::schema_of(true)
     }
 }
 
-/// `PUT /api/v1/merchant/webhooks/{id}`: a [`WebhookWrite`], every field optional.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookUpdate(pub WebhookWrite);
-
-impl FromBody for WebhookUpdate {
+impl FromBody for UpdateWebhookRequest {
     const NAME: &'static str = "WebhookUpdate";
 
     fn from_body(body: &Map<String, Value>) -> Result<Self, Vec<FailureReason>> {
-        WebhookWrite::read_with(body, false, |u| Ok(u.to_owned())).map(WebhookUpdate)
+        UpdateWebhookRequest::read_with(body, false, |u| Ok(u.to_owned()))
     }
 
     #[cfg(feature = "openapi")]
     fn schema() -> Value {
-        WebhookWrite::schema_of(false)
+        UpdateWebhookRequest::schema_of(false)
     }
 }
 
@@ -401,19 +387,23 @@ mod tests {
 
     #[test]
     fn webhook_writes_and_sandbox_bodies() {
-        let w = WebhookRegister::from_body(&map(json!({"url": "https://x.example/h",
+        let w = UpdateWebhookRequest::from_body(&map(json!({"url": "https://x.example/h",
             "event_types": ["customer.created", "customer.created"], "description": null})))
-        .unwrap()
-        .0;
+        .unwrap();
         assert_eq!(
             w.event_types,
             Some(Some(vec!["customer.created".to_owned()]))
         );
         assert_eq!(w.description, Some(None));
-        assert!(WebhookRegister::from_body(&map(json!({}))).is_err());
+        // The SDK's body and the server's reading agree, nulls included.
         assert_eq!(
-            WebhookUpdate::from_body(&map(json!({}))).unwrap().0,
-            WebhookWrite::default()
+            serde_json::to_value(&w).unwrap()["description"],
+            Value::Null
+        );
+        assert!(RegisterWebhookRequest::from_body(&map(json!({}))).is_err());
+        assert_eq!(
+            UpdateWebhookRequest::from_body(&map(json!({}))).unwrap(),
+            UpdateWebhookRequest::default()
         );
         let s = SandboxStatusRequest::from_body(&map(json!({"status": "APPROVED"}))).unwrap();
         assert_eq!(s.status, RegistrationStatus::Approved);

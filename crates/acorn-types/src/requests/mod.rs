@@ -21,10 +21,7 @@ pub mod parse;
 mod registration;
 mod sync;
 
-pub use body::{
-    FromBody, LedgerEntryRequest, SandboxStatusRequest, WebhookRegister, WebhookUpdate,
-    WebhookWrite,
-};
+pub use body::{FromBody, LedgerEntryRequest, SandboxStatusRequest};
 pub use customer::{CustomerCreate, CustomerRequest, CustomerUpdate};
 pub use list::{BalanceFilter, ListParams, SchemaQuery, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use registration::{PlatformRequest, SubmitRegistrationRequest};

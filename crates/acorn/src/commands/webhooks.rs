@@ -146,8 +146,8 @@ async fn dispatch(client: &Client, command: WebhooksCommand) -> anyhow::Result<(
         } => {
             let req = UpdateWebhookRequest {
                 url,
-                description,
-                event_types: events(types),
+                description: description.map(Some),
+                event_types: events(types).map(Some),
             };
             show(client, &hooks.update(&id, &req).await?.data)
         }

@@ -18,7 +18,7 @@ use crate::services::webhooks as service;
 use crate::store::format_time;
 use crate::store::notifications::{Notification, NotificationQuery};
 use crate::store::webhooks::{Endpoint, EndpointPatch};
-use acorn_types::WebhookWrite;
+use acorn_types::UpdateWebhookRequest;
 
 type Answer = Result<Json<ApiResponse<Value>>, ApiError>;
 
@@ -65,7 +65,7 @@ fn notification_id(raw: &str) -> Result<NotificationId, ApiError> {
     NotificationId::parse(raw.trim()).map_err(|_| ApiError::not_found())
 }
 
-/// The body of a register or update: its one parser ([`WebhookWrite::read_with`]) with the
+/// The body of a register or update: its one parser ([`UpdateWebhookRequest::read_with`]) with the
 /// server's URL rule for the merchant's mode, every problem reported together.
 fn read_body(
     state: &AppState,
@@ -73,7 +73,7 @@ fn read_body(
     body: &Map<String, Value>,
     url_required: bool,
 ) -> Result<EndpointPatch, ApiError> {
-    let w = WebhookWrite::read_with(body, url_required, |u| {
+    let w = UpdateWebhookRequest::read_with(body, url_required, |u| {
         service::check_url(&state.config, mode, u)
     })
     .map_err(ApiError::validation)?;
@@ -91,7 +91,7 @@ fn read_body(
     operation_id = "webhooks.register",
     tag = "webhooks",
     summary = "Register a webhook endpoint (the only answer with its secret)",
-    request_body = acorn_types::WebhookRegister,
+    request_body = acorn_types::RegisterWebhookRequest,
     responses((status = 200, description = "The endpoint, with its signing secret", body = crate::http::openapi::markers::WebhookEnvelope))
 )]
 pub async fn register(
@@ -148,7 +148,7 @@ pub async fn get(
     operation_id = "webhooks.update",
     tag = "webhooks",
     summary = "Update a webhook endpoint",
-    request_body = acorn_types::WebhookUpdate,
+    request_body = acorn_types::UpdateWebhookRequest,
     responses((status = 200, description = "The endpoint (no secret)", body = crate::http::openapi::markers::WebhookEnvelope))
 )]
 pub async fn update(
