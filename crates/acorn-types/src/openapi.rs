@@ -7,12 +7,13 @@ use serde_json::{json, Value};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
-/// The case-insensitive pattern that matches one of `values` as the parsers read it.
-pub fn vocabulary_pattern(values: &[&str]) -> String {
-    let one = values
+/// `values` as regular-expression alternatives (`a|b`), each escaped.
+pub fn alternatives<S: AsRef<str>>(values: &[S]) -> String {
+    values
         .iter()
         .map(|v| {
-            v.chars()
+            v.as_ref()
+                .chars()
                 .flat_map(|c| {
                     let special = "\\.^$|?*+()[]{}-".contains(c);
                     special
@@ -23,8 +24,12 @@ pub fn vocabulary_pattern(values: &[&str]) -> String {
                 .collect::<String>()
         })
         .collect::<Vec<_>>()
-        .join("|");
-    format!("(?i)^\\s*({one})\\s*$")
+        .join("|")
+}
+
+/// The case-insensitive pattern that matches one of `values` as the parsers read it.
+pub fn vocabulary_pattern(values: &[&str]) -> String {
+    format!("(?i)^\\s*({})\\s*$", alternatives(values))
 }
 
 /// One value of a closed vocabulary as JSON Schema, as the parsers take it: any case,

@@ -3,7 +3,7 @@
 //! path parameters come from the path template itself.
 
 use acorn_types::countries::ISO_3166_ALPHA2;
-use acorn_types::openapi::one_of;
+use acorn_types::openapi::{alternatives, one_of};
 use acorn_types::{
     CustomerStatus, DocumentType, EventKind, Provider, RegistrationStatus, TargetRole,
     DEFAULT_LIST_LIMIT, MAX_IDEMPOTENCY_KEY_LEN, MAX_LIST_LIMIT,
@@ -18,32 +18,12 @@ fn strings<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
     all.iter().map(ToString::to_string).collect()
 }
 
-fn alternatives(values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| regex_escape(v))
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
 /// A comma-separated list of values from a closed vocabulary (any case, items trimmed).
 fn list_of(values: &[String]) -> Value {
     let one = alternatives(values);
     let item = format!("\\s*({one})\\s*");
     json!({"type": "string", "pattern": format!("(?i)^{item}(,{item})*$"),
            "description": format!("comma-separated, any of (any case): {}", values.join(", "))})
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let special = "\\.^$|?*+()[]{}-".contains(c);
-            special
-                .then_some('\\')
-                .into_iter()
-                .chain(std::iter::once(c))
-        })
-        .collect()
 }
 
 /// The schema of a parameter, by name; `None` for a name this table does not know.
