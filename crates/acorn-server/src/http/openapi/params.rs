@@ -155,7 +155,7 @@ mod tests {
         assert!(s["pattern"]
             .as_str()
             .is_some_and(|p| p.starts_with("(?i)^\\s*(")));
-        assert_eq!(regex_escape("a.b-c"), "a\\.b\\-c");
+        assert_eq!(alternatives(&["a.b-c", "d"]), "a\\.b\\-c|d");
         assert!(schema("nope").is_none());
     }
 }
