@@ -56,6 +56,32 @@ fn sqlite_parent(url: &str) -> Option<std::path::PathBuf> {
     std::path::Path::new(path).parent().map(|p| p.to_path_buf())
 }
 
+/// The per-merchant and token-grant rate limiters: in-process buckets, or shared through
+/// Redis when `--redis-url` is set.
+fn rate_limits(config: &Config) -> anyhow::Result<Limits> {
+    let limiter = |l: Option<(f64, f64)>| -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
+        let Some((rate, burst)) = l else {
+            return Ok(None);
+        };
+        Ok(Some(match &config.redis_url {
+            Some(url) => Arc::new(RedisBuckets::new(
+                url,
+                &config.redis_key_prefix,
+                rate,
+                burst,
+            )?),
+            None => Arc::new(TokenBuckets::new(rate, burst)),
+        }))
+    };
+    if config.redis_url.is_some() {
+        tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
+    }
+    Ok(Limits {
+        api: limiter(config.rate_limit)?,
+        grant: limiter(config.grant_rate_limit)?,
+    })
+}
+
 /// A built server, bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -146,27 +172,7 @@ impl Application {
             None => None,
         };
         let providers = Providers::new(store.clone(), config.modes.sandbox, stripe);
-        let limiter = |l: Option<(f64, f64)>| -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
-            let Some((rate, burst)) = l else {
-                return Ok(None);
-            };
-            Ok(Some(match &config.redis_url {
-                Some(url) => Arc::new(RedisBuckets::new(
-                    url,
-                    &config.redis_key_prefix,
-                    rate,
-                    burst,
-                )?),
-                None => Arc::new(TokenBuckets::new(rate, burst)),
-            }))
-        };
-        let limits = Limits {
-            api: limiter(config.rate_limit)?,
-            grant: limiter(config.grant_rate_limit)?,
-        };
-        if config.redis_url.is_some() {
-            tracing::info!(prefix = %config.redis_key_prefix, "rate limits shared through redis");
-        }
+        let limits = rate_limits(&config)?;
         let ctx = ServiceContext::new(Parts {
             store,
             files: Arc::new(files),
